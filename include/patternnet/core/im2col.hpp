@@ -1,0 +1,128 @@
+#pragma once
+// im2col / col2im: the patch matrix on which Conv2D is one GEMM and on which the
+// conv signal estimators accumulate their statistics (one code path for both).
+//
+// Layout of the patch matrix `cols` for a batch of N samples with P = out_h * out_w
+// output positions and K = C * kh * kw kernel taps: (N * P) x K, column-major.
+// Row n * P + (oy * out_w + ox) is the patch seen by output position (oy, ox) of
+// sample n; column k = (c * kh + i) * kw + j is the tap (c, i, j), i.e. the flattening
+// of a PyTorch weight [F, C, kh, kw] into F x K. Zero padding is included as zeros.
+
+#include <patternnet/core/batch.hpp>
+
+#include <algorithm>
+
+namespace patternnet {
+
+/// Geometry of a 2-D convolution or pooling window on one input shape.
+struct ConvGeometry {
+  Shape in;
+  Index kernel_h = 1, kernel_w = 1;
+  Index stride_h = 1, stride_w = 1;
+  Index pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  Index dilation_h = 1, dilation_w = 1;
+
+  [[nodiscard]] constexpr Index out_h() const noexcept {
+    return (in.h + pad_top + pad_bottom - dilation_h * (kernel_h - 1) - 1) / stride_h + 1;
+  }
+  [[nodiscard]] constexpr Index out_w() const noexcept {
+    return (in.w + pad_left + pad_right - dilation_w * (kernel_w - 1) - 1) / stride_w + 1;
+  }
+  /// Output positions per sample.
+  [[nodiscard]] constexpr Index positions() const noexcept { return out_h() * out_w(); }
+  /// Kernel taps per output position: C * kh * kw.
+  [[nodiscard]] constexpr Index taps() const noexcept { return in.c * kernel_h * kernel_w; }
+  /// True if the padded input holds at least one full (dilated) window.
+  [[nodiscard]] constexpr bool valid() const noexcept {
+    return in.h + pad_top + pad_bottom >= dilation_h * (kernel_h - 1) + 1 &&
+           in.w + pad_left + pad_right >= dilation_w * (kernel_w - 1) + 1;
+  }
+};
+
+/// Fills cols ((N*P) x K) with the patches of every sample of x (in.size() x N).
+template <class T>
+void im2col(const ConvGeometry& g, const Matrix<T>& x, Matrix<T>& cols) {
+  const Index n_samples = x.cols(), oh = g.out_h(), ow = g.out_w(), P = oh * ow;
+  cols.resize(n_samples * P, g.taps());
+  for (Index c = 0; c < g.in.c; ++c) {
+    for (Index i = 0; i < g.kernel_h; ++i) {
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        T* dst = cols.col((c * g.kernel_h + i) * g.kernel_w + j).data();
+        const Index dy = i * g.dilation_h - g.pad_top, dx = j * g.dilation_w - g.pad_left;
+        for (Index n = 0; n < n_samples; ++n) {
+          const T* src = x.col(n).data() + c * g.in.h * g.in.w;
+          for (Index oy = 0; oy < oh; ++oy) {
+            const Index iy = oy * g.stride_h + dy;
+            if (iy < 0 || iy >= g.in.h) {
+              std::fill_n(dst, ow, T(0));
+            } else {
+              const T* row = src + iy * g.in.w;
+              for (Index ox = 0; ox < ow; ++ox) {
+                const Index ix = ox * g.stride_w + dx;
+                dst[ox] = (ix >= 0 && ix < g.in.w) ? row[ix] : T(0);
+              }
+            }
+            dst += ow;
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The exact adjoint of im2col: x (in.size() x N) = sum of the patches in cols
+/// scattered back to the pixels they were read from (padding taps are dropped).
+template <class T>
+void col2im(const ConvGeometry& g, const Matrix<T>& cols, Index n_samples, Matrix<T>& x) {
+  const Index oh = g.out_h(), ow = g.out_w();
+  x.setZero(g.in.size(), n_samples);
+  for (Index c = 0; c < g.in.c; ++c) {
+    for (Index i = 0; i < g.kernel_h; ++i) {
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        const T* src = cols.col((c * g.kernel_h + i) * g.kernel_w + j).data();
+        const Index dy = i * g.dilation_h - g.pad_top, dx = j * g.dilation_w - g.pad_left;
+        for (Index n = 0; n < n_samples; ++n) {
+          T* img = x.col(n).data() + c * g.in.h * g.in.w;
+          for (Index oy = 0; oy < oh; ++oy) {
+            const Index iy = oy * g.stride_h + dy;
+            if (iy >= 0 && iy < g.in.h) {
+              T* row = img + iy * g.in.w;
+              for (Index ox = 0; ox < ow; ++ox) {
+                const Index ix = ox * g.stride_w + dx;
+                if (ix >= 0 && ix < g.in.w) row[ix] += src[ox];
+              }
+            }
+            src += ow;
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Rearranges z ((N*P) x F, one row per output position) into a batch
+/// (F*P) x N in C, H, W order: out(f*P + p, n) = z(n*P + p, f).
+template <class T>
+void positions_to_batch(const Matrix<T>& z, Index positions, Matrix<T>& out) {
+  const Index n_samples = z.rows() / positions, F = z.cols();
+  out.resize(F * positions, n_samples);
+  for (Index n = 0; n < n_samples; ++n) {
+    for (Index f = 0; f < F; ++f) {
+      out.col(n).segment(f * positions, positions) = z.col(f).segment(n * positions, positions);
+    }
+  }
+}
+
+/// The inverse of positions_to_batch: z(n*P + p, f) = r(f*P + p, n).
+template <class T>
+void batch_to_positions(const Matrix<T>& r, Index positions, Matrix<T>& z) {
+  const Index n_samples = r.cols(), F = r.rows() / positions;
+  z.resize(n_samples * positions, F);
+  for (Index n = 0; n < n_samples; ++n) {
+    for (Index f = 0; f < F; ++f) {
+      z.col(f).segment(n * positions, positions) = r.col(n).segment(f * positions, positions);
+    }
+  }
+}
+
+}  // namespace patternnet

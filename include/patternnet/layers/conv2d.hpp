@@ -1,0 +1,176 @@
+#pragma once
+// 2-D convolution (cross-correlation, as in PyTorch) as im2col + one GEMM.
+
+#include <patternnet/core/im2col.hpp>
+#include <patternnet/layers/options.hpp>
+
+#include <string_view>
+#include <utility>
+
+namespace patternnet {
+
+/// A 2-D convolution layer.
+///
+/// Represents z[f, oy, ox] = b[f] + sum_{c,i,j} W[f, c, i, j] * x[c, oy*s + i*d - p, ox*s + j*d - p]
+/// with zero padding. The weight is stored as PyTorch's [F, C, kh, kw] flattened to an
+/// F x (C*kh*kw) matrix (weight()), so one neuron = one output channel = one row.
+/// Options (any order): Padding, Stride, Dilation, Bias. Weights are zero after the
+/// size constructor.
+template <class T>
+class Conv2D {
+public:
+  using Scalar = T;
+  static constexpr std::string_view name = "Conv2D";
+
+  template <class... Options>
+  Conv2D(Index in_channels, Index out_channels, Kernel kernel, Options... options)
+      : in_channels_(in_channels), kernel_(kernel) {
+    (set(options), ...);
+    validate("Conv2D::Conv2D()", out_channels);
+    weight_ = Matrix<T>::Zero(out_channels, in_channels * kernel.h * kernel.w);
+    if (with_bias_) bias_ = Vector<T>::Zero(out_channels);
+  }
+  /// Takes the weight as F x (C*kh*kw) and the bias (size F, or empty for no bias).
+  template <class... Options>
+  Conv2D(Matrix<T> weight, Vector<T> bias, Index in_channels, Kernel kernel, Options... options)
+      : in_channels_(in_channels), kernel_(kernel), weight_(std::move(weight)),
+        bias_(std::move(bias)) {
+    (set(options), ...);
+    validate("Conv2D::Conv2D()", weight_.rows());
+    if (weight_.cols() != in_channels * kernel.h * kernel.w) {
+      detail::fail<ShapeError>(
+          "Conv2D::Conv2D(): weight has {} columns, expected C*kh*kw = {}*{}*{} = {}",
+          weight_.cols(), in_channels, kernel.h, kernel.w, in_channels * kernel.h * kernel.w);
+    }
+    if (bias_.size() != 0 && bias_.size() != weight_.rows()) {
+      detail::fail<ShapeError>("Conv2D::Conv2D(): weight has {} output channels but bias has {} entries",
+                               weight_.rows(), bias_.size());
+    }
+  }
+
+  [[nodiscard]] Index in_channels() const noexcept { return in_channels_; }
+  [[nodiscard]] Index out_channels() const noexcept { return weight_.rows(); }
+  [[nodiscard]] Kernel kernel() const noexcept { return kernel_; }
+  [[nodiscard]] Stride stride() const noexcept { return stride_; }
+  [[nodiscard]] Dilation dilation() const noexcept { return dilation_; }
+  [[nodiscard]] Padding padding() const noexcept { return padding_; }
+  [[nodiscard]] const Matrix<T>& weight() const noexcept { return weight_; }
+  [[nodiscard]] Matrix<T>& weight() noexcept { return weight_; }
+  [[nodiscard]] const Vector<T>& bias() const noexcept { return bias_; }
+  [[nodiscard]] Vector<T>& bias() noexcept { return bias_; }
+  [[nodiscard]] bool has_bias() const noexcept { return bias_.size() != 0; }
+  /// The geometry on the bound input shape (valid after bind()).
+  [[nodiscard]] const ConvGeometry& geometry() const noexcept { return geometry_; }
+  /// Output positions per sample (valid after bind()).
+  [[nodiscard]] Index positions() const noexcept { return geometry_.positions(); }
+
+  /// Checks the input shape (layer `index` of a network), fixes the geometry and
+  /// returns the output shape.
+  Shape bind(Shape in, Index index) {
+    if (in.c != in_channels_) {
+      detail::fail<ShapeError>("layer {} (Conv2D) expects {} input channels, got {} (shape {})",
+                               index, in_channels_, in.c, in);
+    }
+    ConvGeometry g{in, kernel_.h, kernel_.w, stride_.h, stride_.w};
+    g.dilation_h = dilation_.h;
+    g.dilation_w = dilation_.w;
+    if (padding_.same_size) {
+      if (stride_.h != 1 || stride_.w != 1) {
+        detail::fail<ConfigError>("layer {} (Conv2D): Padding::same() requires stride 1, got {}x{}",
+                                  index, stride_.h, stride_.w);
+      }
+      const Index th = dilation_.h * (kernel_.h - 1), tw = dilation_.w * (kernel_.w - 1);
+      g.pad_top = th / 2, g.pad_bottom = th - th / 2, g.pad_left = tw / 2, g.pad_right = tw - tw / 2;
+    } else {
+      g.pad_top = g.pad_bottom = padding_.h;
+      g.pad_left = g.pad_right = padding_.w;
+    }
+    if (!g.valid()) {
+      detail::fail<ShapeError>(
+          "layer {} (Conv2D): input {}x{} with padding {}x{} is smaller than the dilated kernel {}x{}",
+          index, in.h, in.w, padding_.h, padding_.w, dilation_.h * (kernel_.h - 1) + 1,
+          dilation_.w * (kernel_.w - 1) + 1);
+    }
+    geometry_ = g;
+    return Shape{out_channels(), g.out_h(), g.out_w()};
+  }
+
+  /// z = conv(x) + b.
+  [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const { return apply_with(weight_, bias_, x); }
+
+  /// Forward hook: the convolution with any kernel matrix m of W's shape (bias may be empty).
+  template <class M>
+  [[nodiscard]] Matrix<T> apply_with(const Eigen::MatrixBase<M>& m, const Vector<T>& bias,
+                                     const Matrix<T>& x) const {
+    Matrix<T> cols;
+    im2col(geometry_, x, cols);
+    return apply_to_samples(m, bias, cols);
+  }
+
+  /// The forward hook on a ready patch matrix (see im2col.hpp): the same result as
+  /// apply_with, for callers that reuse the patches.
+  template <class M>
+  [[nodiscard]] Matrix<T> apply_to_samples(const Eigen::MatrixBase<M>& m, const Vector<T>& bias,
+                                           const Matrix<T>& cols) const {
+    Matrix<T> z(cols.rows(), m.rows());
+    z.noalias() = cols * m.transpose();
+    if (bias.size() != 0) z.rowwise() += bias.transpose();
+    Matrix<T> out;
+    positions_to_batch(z, geometry_.positions(), out);
+    return out;
+  }
+
+  /// Transpose hook: the exact adjoint of apply_with(m, 0, .) (the transposed convolution).
+  template <class M>
+  [[nodiscard]] Matrix<T> apply_transpose_with(const Eigen::MatrixBase<M>& m,
+                                               const Matrix<T>& r) const {
+    Matrix<T> rz;
+    batch_to_positions(r, geometry_.positions(), rz);
+    Matrix<T> dcols(rz.rows(), m.cols());
+    dcols.noalias() = rz * m;
+    Matrix<T> x;
+    col2im(geometry_, dcols, r.cols(), x);
+    return x;
+  }
+
+  /// The samples seen by the neurons: the patch matrix, one row per output position.
+  [[nodiscard]] Matrix<T> samples(const Matrix<T>& x) const {
+    Matrix<T> cols;
+    im2col(geometry_, x, cols);
+    return cols;
+  }
+
+private:
+  void set(Padding p) { padding_ = p; }
+  void set(Stride s) { stride_ = s; }
+  void set(Dilation d) { dilation_ = d; }
+  void set(Bias b) { with_bias_ = b.enabled; }
+
+  void validate(const char* where, Index out_channels) const {
+    if (in_channels_ < 1 || out_channels < 1) {
+      detail::fail<ConfigError>("{}: channels must be >= 1, got in = {}, out = {}", where,
+                                in_channels_, out_channels);
+    }
+    if (kernel_.h < 1 || kernel_.w < 1 || stride_.h < 1 || stride_.w < 1 || dilation_.h < 1 ||
+        dilation_.w < 1) {
+      detail::fail<ConfigError>("{}: kernel {}x{}, stride {}x{} and dilation {}x{} must be >= 1",
+                                where, kernel_.h, kernel_.w, stride_.h, stride_.w, dilation_.h,
+                                dilation_.w);
+    }
+    if (padding_.h < 0 || padding_.w < 0) {
+      detail::fail<ConfigError>("{}: padding must be >= 0, got {}x{}", where, padding_.h, padding_.w);
+    }
+  }
+
+  Index in_channels_;
+  Kernel kernel_;
+  Stride stride_{};
+  Dilation dilation_{};
+  Padding padding_{};
+  bool with_bias_ = true;
+  ConvGeometry geometry_{};
+  Matrix<T> weight_;
+  Vector<T> bias_;
+};
+
+}  // namespace patternnet

@@ -1,0 +1,112 @@
+#pragma once
+// 2-D max pooling with a recorded argmax for gradient routing.
+
+#include <patternnet/core/im2col.hpp>
+#include <patternnet/layers/options.hpp>
+
+#include <limits>
+#include <string_view>
+
+namespace patternnet {
+
+/// Argmax of every output element: the flat input index (C, H, W order) it came from;
+/// (out.size() x N).
+using IndexMatrix = Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// Max pooling per channel over kernel windows (stride defaults to the kernel size).
+/// Padding cells count as -infinity (PyTorch's semantics); padding must be at most half
+/// the kernel so that every window holds an input cell. Ties go to the FIRST maximum in
+/// row-major window order, as in PyTorch; the gradient (and every rule) routes the whole
+/// quantity to that one input ("winner takes all").
+template <class T>
+class MaxPool2D {
+public:
+  using Scalar = T;
+  static constexpr std::string_view name = "MaxPool2D";
+
+  explicit MaxPool2D(Kernel kernel) : MaxPool2D(kernel, Stride{kernel.h, kernel.w}) {}
+  MaxPool2D(Kernel kernel, Stride stride, Padding padding = Padding{})
+      : kernel_(kernel), stride_(stride), padding_(padding) {
+    if (kernel.h < 1 || kernel.w < 1 || stride.h < 1 || stride.w < 1) {
+      detail::fail<ConfigError>("MaxPool2D::MaxPool2D(): kernel {}x{} and stride {}x{} must be >= 1",
+                                kernel.h, kernel.w, stride.h, stride.w);
+    }
+    if (padding.same_size || padding.h < 0 || padding.w < 0 || 2 * padding.h > kernel.h ||
+        2 * padding.w > kernel.w) {
+      detail::fail<ConfigError>(
+          "MaxPool2D::MaxPool2D(): padding must be explicit, >= 0 and at most half the kernel "
+          "({}x{}), got {}x{}",
+          kernel.h, kernel.w, padding.h, padding.w);
+    }
+  }
+
+  [[nodiscard]] Kernel kernel() const noexcept { return kernel_; }
+  [[nodiscard]] Stride stride() const noexcept { return stride_; }
+  [[nodiscard]] Padding padding() const noexcept { return padding_; }
+  [[nodiscard]] const ConvGeometry& geometry() const noexcept { return geometry_; }
+
+  Shape bind(Shape in, Index index) {
+    ConvGeometry g{in, kernel_.h, kernel_.w, stride_.h, stride_.w,
+                   padding_.h, padding_.h, padding_.w, padding_.w};
+    if (!g.valid()) {
+      detail::fail<ShapeError>("layer {} (MaxPool2D): input {}x{} with padding {}x{} is smaller than the kernel {}x{}",
+                               index, in.h, in.w, padding_.h, padding_.w, kernel_.h, kernel_.w);
+    }
+    geometry_ = g;
+    return Shape{in.c, g.out_h(), g.out_w()};
+  }
+
+  [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const {
+    IndexMatrix argmax;
+    return forward(x, argmax);
+  }
+
+  /// Forward that also records the argmax of every output element.
+  Matrix<T> forward(const Matrix<T>& x, IndexMatrix& argmax) const {
+    const ConvGeometry& g = geometry_;
+    const Index oh = g.out_h(), ow = g.out_w(), P = oh * ow;
+    Matrix<T> out(g.in.c * P, x.cols());
+    argmax.resize(out.rows(), out.cols());
+    for (Index n = 0; n < x.cols(); ++n) {
+      for (Index c = 0; c < g.in.c; ++c) {
+        for (Index oy = 0; oy < oh; ++oy) {
+          for (Index ox = 0; ox < ow; ++ox) {
+            T best = -std::numeric_limits<T>::infinity();
+            Index where = -1;
+            for (Index i = 0; i < g.kernel_h; ++i) {
+              const Index iy = oy * g.stride_h + i - g.pad_top;
+              if (iy < 0 || iy >= g.in.h) continue;
+              for (Index j = 0; j < g.kernel_w; ++j) {
+                const Index ix = ox * g.stride_w + j - g.pad_left;
+                if (ix < 0 || ix >= g.in.w) continue;
+                const Index at = g.in.at(c, iy, ix);
+                if (where < 0 || x(at, n) > best) best = x(at, n), where = at;
+              }
+            }
+            const Index o = c * P + oy * ow + ox;
+            out(o, n) = best;
+            argmax(o, n) = where;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /// Routes r (out.size() x N) to the recorded argmax positions (winner takes all).
+  [[nodiscard]] Matrix<T> gradient(const IndexMatrix& argmax, const Matrix<T>& r) const {
+    Matrix<T> x = Matrix<T>::Zero(geometry_.in.size(), r.cols());
+    for (Index n = 0; n < r.cols(); ++n) {
+      for (Index o = 0; o < r.rows(); ++o) x(argmax(o, n), n) += r(o, n);
+    }
+    return x;
+  }
+
+private:
+  Kernel kernel_;
+  Stride stride_;
+  Padding padding_;
+  ConvGeometry geometry_{};
+};
+
+}  // namespace patternnet
