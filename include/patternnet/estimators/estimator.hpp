@@ -1,0 +1,56 @@
+#pragma once
+// What a signal estimator provides, and the shared normalisation a = v / (w^T v).
+
+#include <patternnet/estimators/moments.hpp>
+#include <patternnet/estimators/patterns.hpp>
+
+#include <cmath>
+#include <concepts>
+#include <string_view>
+
+namespace patternnet {
+
+/// A signal estimator: turns a layer's weights (F x K, double) and, if it needs data,
+/// the layer's moments into that layer's patterns (in double), reporting degenerate
+/// neurons. `moments` is null for estimators with needs_data == false.
+template <class E>
+concept Estimator = requires(const E& e, const Eigen::MatrixXd& w, const LayerMoments* m, FitReport& report) {
+  { E::name } -> std::convertible_to<std::string_view>;
+  { E::needs_data } -> std::convertible_to<bool>;
+  { e.layer_patterns(Index{}, w, m, report) } -> std::same_as<LayerPatterns<double>>;
+};
+
+namespace detail {
+
+/// Relative tolerance below which a denominator w^T v counts as degenerate:
+/// |w^T v| <= kDenominatorTolerance * |w| |v| (a cosine of 1e-6 between w and v).
+inline constexpr double kDenominatorTolerance = 1e-6;
+
+/// Rows a_i = v_i / (w_i^T v_i) (PAPER.md section 3: w^T a = 1 by construction) of the
+/// F x K pattern, from V (K x F, column i = v_i) and W (F x K). A neuron whose regime is
+/// empty (count 0) or whose denominator is degenerate gets a zero row and a report entry.
+inline Eigen::MatrixXd normalise(Index layer, const Eigen::MatrixXd& w, const Eigen::MatrixXd& v,
+                                 const Eigen::RowVectorXd* counts, bool positive_regime, FitReport& report) {
+  Eigen::MatrixXd a = v.transpose();
+  for (Index i = 0; i < a.rows(); ++i) {
+    if (counts != nullptr && (*counts)(i) == 0) {
+      a.row(i).setZero();
+      report.degenerate.push_back({layer, i,
+                                   positive_regime ? DegenerateNeuron::Reason::never_positive
+                                                   : DegenerateNeuron::Reason::never_negative,
+                                   positive_regime});
+      continue;
+    }
+    const double denom = w.row(i).dot(a.row(i));
+    if (!(std::abs(denom) > kDenominatorTolerance * w.row(i).norm() * a.row(i).norm())) {
+      a.row(i).setZero();
+      report.degenerate.push_back({layer, i, DegenerateNeuron::Reason::tiny_denominator, positive_regime});
+      continue;
+    }
+    a.row(i) /= denom;
+  }
+  return a;
+}
+
+}  // namespace detail
+}  // namespace patternnet
