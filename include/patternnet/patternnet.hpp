@@ -2,11 +2,14 @@
 // Umbrella header: everything in the core library (no optional I/O components).
 // Fine-grained headers are available for faster builds.
 
+#include <patternnet/composites/composite.hpp>
+#include <patternnet/composites/presets.hpp>
 #include <patternnet/core/batch.hpp>
 #include <patternnet/core/batches.hpp>
 #include <patternnet/core/error.hpp>
 #include <patternnet/core/im2col.hpp>
 #include <patternnet/core/shape.hpp>
+#include <patternnet/core/stabilizer.hpp>
 #include <patternnet/estimators/estimator.hpp>
 #include <patternnet/estimators/filter.hpp>
 #include <patternnet/estimators/fit.hpp>
@@ -17,6 +20,8 @@
 #include <patternnet/estimators/random.hpp>
 #include <patternnet/estimators/two_component.hpp>
 #include <patternnet/evaluation/toy_problem.hpp>
+#include <patternnet/io/binary.hpp>
+#include <patternnet/io/pattern_file.hpp>
 #include <patternnet/layers/concepts.hpp>
 #include <patternnet/layers/conv2d.hpp>
 #include <patternnet/layers/dense.hpp>
@@ -25,9 +30,15 @@
 #include <patternnet/layers/options.hpp>
 #include <patternnet/layers/relu.hpp>
 #include <patternnet/layers/softmax.hpp>
+#include <patternnet/methods/gradient_batches.hpp>
+#include <patternnet/methods/integrated_gradients.hpp>
+#include <patternnet/methods/smoothgrad.hpp>
 #include <patternnet/network/explain.hpp>
 #include <patternnet/network/sequential.hpp>
 #include <patternnet/network/target.hpp>
+#include <patternnet/rules/deconvnet.hpp>
 #include <patternnet/rules/gradient.hpp>
+#include <patternnet/rules/guided_backprop.hpp>
+#include <patternnet/rules/lrp.hpp>
 #include <patternnet/rules/pattern.hpp>
 #include <patternnet/rules/rule.hpp>

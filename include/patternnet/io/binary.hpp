@@ -1,0 +1,143 @@
+#pragma once
+// Little-endian binary records with a checksum, read fully validated and written
+// atomically: the shared machinery of patternnet's file formats (pattern and model files).
+//
+// A file is: the payload bytes, then an 8-byte FNV-1a 64 checksum of the payload.
+// Writing goes to "<path>.tmp-<random>" in the same directory, flushed and renamed over
+// <path>, so a reader never sees a half-written file and a failed write leaves the old
+// file in place.
+
+#include <patternnet/core/error.hpp>
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+namespace patternnet::io {
+
+static_assert(std::endian::native == std::endian::little, "patternnet's file formats assume a little-endian host");
+
+/// FNV-1a, 64 bit.
+[[nodiscard]] inline std::uint64_t fnv1a(const unsigned char* data, std::size_t n) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ data[i]) * 1099511628211ULL;
+  return h;
+}
+
+/// Appends plain values to a byte buffer.
+class Writer {
+public:
+  template <class V>
+    requires std::is_trivially_copyable_v<V>
+  void put(const V& v) {
+    const auto* p = reinterpret_cast<const unsigned char*>(&v);
+    bytes_.insert(bytes_.end(), p, p + sizeof(V));
+  }
+  template <class V>
+  void put_array(const V* data, std::size_t n) {
+    const auto* p = reinterpret_cast<const unsigned char*>(data);
+    bytes_.insert(bytes_.end(), p, p + n * sizeof(V));
+  }
+  void put_string(std::string_view s) {
+    put(static_cast<std::uint32_t>(s.size()));
+    put_array(s.data(), s.size());
+  }
+
+  /// Writes payload + checksum to `path` atomically; throws Error on any I/O failure
+  /// (the previous file, if any, is then left untouched).
+  void commit(const std::filesystem::path& path) const {
+    namespace fs = std::filesystem;
+    std::random_device rd;
+    const fs::path tmp = path.string() + ".tmp-" + std::to_string(rd());
+    const std::uint64_t sum = fnv1a(bytes_.data(), bytes_.size());
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(reinterpret_cast<const char*>(bytes_.data()), static_cast<std::streamsize>(bytes_.size()));
+      out.write(reinterpret_cast<const char*>(&sum), sizeof(sum));
+      out.flush();
+      if (!out) {
+        std::error_code ignore;
+        fs::remove(tmp, ignore);
+        detail::fail<Error>("cannot write '{}'", tmp.string());
+      }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+      std::error_code ignore;
+      fs::remove(tmp, ignore);
+      detail::fail<Error>("cannot move '{}' to '{}': {}", tmp.string(), path.string(), ec.message());
+    }
+  }
+
+private:
+  std::vector<unsigned char> bytes_;
+};
+
+/// Reads plain values from a whole file (payload = all but the trailing checksum); every
+/// read is bounds-checked and throws FormatError naming the file and what was being read.
+class Reader {
+public:
+  explicit Reader(const std::filesystem::path& path, std::string_view kind) : path_(path.string()), kind_(kind) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) detail::fail<Error>("cannot open {} file '{}'", kind_, path_);
+    bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    size_ = bytes_.size() >= sizeof(std::uint64_t) ? bytes_.size() - sizeof(std::uint64_t) : 0;
+  }
+
+  /// Throws FormatError unless the trailing checksum matches the payload. Call it after
+  /// checking the magic and version, so that a foreign file is reported as such.
+  void verify_checksum() const {
+    if (bytes_.size() < sizeof(std::uint64_t)) fail("the file is truncated ({} bytes)", bytes_.size());
+    std::uint64_t stored = 0;
+    std::memcpy(&stored, bytes_.data() + size_, sizeof(stored));
+    if (stored != fnv1a(bytes_.data(), size_)) fail("checksum mismatch: the file is truncated or corrupt");
+  }
+
+  template <class V>
+    requires std::is_trivially_copyable_v<V>
+  [[nodiscard]] V get(const char* what) {
+    V v;
+    take(&v, sizeof(V), what);
+    return v;
+  }
+  template <class V>
+  void get_array(V* data, std::size_t n, const char* what) {
+    if (n > (size_ - pos_) / sizeof(V)) fail("truncated while reading {}", what);
+    take(data, n * sizeof(V), what);
+  }
+  [[nodiscard]] std::string get_string(const char* what) {
+    const auto n = get<std::uint32_t>(what);
+    std::string s(n, '\0');
+    get_array(s.data(), n, what);
+    return s;
+  }
+  [[nodiscard]] bool at_end() const noexcept { return pos_ == size_; }
+
+  template <class... Args>
+  [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) const {
+    detail::fail<FormatError>("{} file '{}': {}", kind_, path_, fmt::format(format, std::forward<Args>(args)...));
+  }
+
+private:
+  void take(void* dst, std::size_t n, const char* what) {
+    if (n > size_ - pos_) fail("truncated while reading {}", what);
+    std::memcpy(dst, bytes_.data() + pos_, n);
+    pos_ += n;
+  }
+
+  std::string path_;
+  std::string_view kind_;
+  std::vector<unsigned char> bytes_;
+  std::size_t size_ = 0, pos_ = 0;
+};
+
+}  // namespace patternnet::io
