@@ -1,0 +1,237 @@
+#pragma once
+// The signal-estimator quality criterion (PAPER.md section 4):
+//
+//   rho(S) = 1 - max_v corr(y, v^T (x - S(x)))
+//
+// per neuron, computed exactly from second moments of held-out data. The max over v is
+// the least-squares regression of y on the distractor estimate d = x - S(x) (with
+// intercept): rho = 1 - R, R^2 = cov[d, y]^T Sigma_d^+ cov[d, y] / var(y).
+//
+// Every estimator with a pattern has d = x - sum_k a_k g_k(y) (g = y, or g_+ = y 1[+] and
+// g_- = y 1[-] for the two-component estimator), so Sigma_d and cov[d, y] follow from
+// Sigma_x (shared by the layer's neurons) and the per-neuron regime moments: no
+// per-neuron pass over the data.
+//
+// The numerical trap: w^T d = 0 exactly for every valid estimator, so Sigma_d is singular
+// along w, and in floating point d keeps a rounding-level component along w proportional
+// to y, which a pseudo-inverse would use to "explain" y perfectly (rho ~ 0 for a perfect
+// estimator). So the regression is restricted to the complement of w first
+// (P = I - w w^T / |w|^2 applied to d), and R^2 is the explained variance from the normal
+// equations. The remaining (K x K) system is solved with a diagonally pivoted LDL^T; pivots
+// below rank_tolerance * (largest pivot) count as zero (a generalised inverse: since
+// cov[Pd, y] lies in the range of Sigma_Pd, the quadratic form does not depend on which).
+//
+// Cost per evaluated neuron: O(K^2 r) to form the system (r <= 5) and K^3 / 3 flops for
+// the factorisation; memory O(K^2). Per layer: Sigma_x, K^2 doubles.
+
+#include <patternnet/estimators/fit.hpp>
+
+#include <Eigen/Cholesky>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace patternnet {
+
+struct QualityOptions {
+  /// Pivots of the projected distractor covariance below rank_tolerance times the largest
+  /// pivot are treated as zero (directions without variance).
+  double rank_tolerance = 1e-10;
+  /// Evaluate at most this many neurons per layer, a seeded random subset (-1 = all).
+  Index max_neurons = -1;
+  std::uint64_t seed = 0;
+  /// Options of the pass over the data (progress, chunking); input_covariance is forced on.
+  MomentOptions moments;
+};
+
+/// rho of one layer's neurons.
+struct LayerSignalQuality {
+  Index layer = -1;
+  std::string layer_type;
+  /// False for S_x (d = 0: rho is undefined); the statistics below are then empty.
+  bool applicable = true;
+  Index neurons = 0;                 // neurons in the layer
+  std::vector<Index> evaluated;      // neuron indices evaluated (all, or a seeded subset)
+  std::vector<double> rho;           // rho per evaluated neuron (same order); NaN for those in `constant`
+  std::vector<Index> constant;       // evaluated neurons with var(y) = 0 (no rho, excluded)
+  std::optional<double> mean, sd, min, max;  // over the evaluated neurons with a rho
+
+  [[nodiscard]] bool subset() const noexcept { return static_cast<Index>(evaluated.size()) < neurons; }
+};
+
+/// rho(S) of every Dense and Conv2D layer for one estimator's patterns.
+struct SignalQuality {
+  std::string estimator;
+  double rank_tolerance = 0;
+  std::vector<LayerSignalQuality> layers;
+};
+
+namespace detail {
+
+struct NeuronMoments {
+  Eigen::MatrixXd c;   // K x m: cov[x, g_k]
+  Eigen::MatrixXd g;   // m x m: cov[g_k, g_l]
+  Eigen::MatrixXd a;   // K x m: the patterns a_k
+  double var_y = 0;
+  Eigen::VectorXd cov_xy;
+};
+
+/// rho of one neuron with weight w from the layer's Sigma_x (K x K, population) and the
+/// neuron's moments; nullopt if var(y) = 0.
+inline std::optional<double> neuron_rho(const Eigen::MatrixXd& sigma_x, const Eigen::VectorXd& w,
+                                        const NeuronMoments& nm, double tolerance) {
+  if (!(nm.var_y > 0)) return std::nullopt;
+  // cov[d, y] = cov[x, y] - sum_k a_k cov[g_k, y];  cov[g_k, y] = sum_l cov[g_k, g_l].
+  const Eigen::VectorXd g_y = nm.g.rowwise().sum();
+  Eigen::VectorXd c = nm.cov_xy - nm.a * g_y;
+  // Sigma_d = Sigma_x - A C^T - C A^T + A G A^T.
+  Eigen::MatrixXd s = sigma_x;
+  s.noalias() -= nm.a * nm.c.transpose();
+  s.noalias() -= nm.c * nm.a.transpose();
+  s.noalias() += nm.a * nm.g * nm.a.transpose();
+  // Project out w: P S P = S - u t^T - t u^T + (u^T t) u u^T with t = S u; P c.
+  const Eigen::VectorXd u = w / w.norm();
+  const Eigen::VectorXd t = s * u;
+  const double utu = u.dot(t);
+  s -= u * t.transpose() + t * u.transpose() - utu * u * u.transpose();
+  c -= u * u.dot(c);
+  // R^2 var(y) = c^T S^+ c via a pivoted LDL^T with a relative pivot tolerance.
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(s);
+  Eigen::VectorXd z = ldlt.transpositionsP() * c;
+  ldlt.matrixL().solveInPlace(z);
+  const Eigen::VectorXd d = ldlt.vectorD();
+  const double dmax = d.cwiseAbs().maxCoeff();
+  double q = 0;
+  for (Index i = 0; i < d.size(); ++i) {
+    if (d(i) > tolerance * dmax) q += z(i) * z(i) / d(i);
+  }
+  const double r2 = std::clamp(q / nm.var_y, 0.0, 1.0);
+  return 1.0 - std::sqrt(r2);
+}
+
+/// The per-neuron moments of neuron f of a layer from its regime moments (population
+/// normalisation, n = all samples):
+///   cov[x, g+] = C+/n + p+ p- (E+x - E-x) E+y,  cov[x, g-] = C-/n + p+ p- (E-x - E+x) E-y,
+///   var g+ = V+/n + p+ p- (E+y)^2,  var g- = V-/n + p+ p- (E-y)^2,  cov[g+, g-] = -p+ p- E+y E-y.
+template <class T>
+NeuronMoments neuron_moments(const LayerMoments& m, const LayerPatterns<T>& p, Index f) {
+  const RegimeMoments &pos = m.positive, &neg = m.negative;
+  const double n = pos.n(f) + neg.n(f), pp = pos.n(f) / n, pm = neg.n(f) / n, q = pp * pm;
+  const Eigen::VectorXd dx = pos.mean_x.col(f) - neg.mean_x.col(f);
+  const double yp = pos.mean_y(f), ym = neg.mean_y(f);
+  const Eigen::VectorXd c_pos = pos.c_xy.col(f) / n + q * dx * yp;
+  const Eigen::VectorXd c_neg = neg.c_xy.col(f) / n - q * dx * ym;
+  const double v_pos = pos.c_yy(f) / n + q * yp * yp, v_neg = neg.c_yy(f) / n + q * ym * ym, v_pm = -q * yp * ym;
+  NeuronMoments nm;
+  nm.cov_xy = c_pos + c_neg;
+  nm.var_y = v_pos + v_neg + 2 * v_pm;
+  if (p.kind == PatternKind::two_component) {
+    nm.c.resize(c_pos.size(), 2);
+    nm.c << c_pos, c_neg;
+    nm.g.resize(2, 2);
+    nm.g << v_pos, v_pm, v_pm, v_neg;
+    nm.a.resize(c_pos.size(), 2);
+    nm.a << p.a.row(f).transpose().template cast<double>(), p.a_neg.row(f).transpose().template cast<double>();
+  } else {
+    nm.c = nm.cov_xy;
+    nm.g = Eigen::MatrixXd::Constant(1, 1, nm.var_y);
+    nm.a = p.a.row(f).transpose().template cast<double>();
+  }
+  return nm;
+}
+
+}  // namespace detail
+
+/// rho(S) of every Dense and Conv2D layer of `net` for `patterns`, from moments gathered
+/// with MomentOptions::input_covariance on (ideally) data held out from pattern fitting.
+/// Use this overload to evaluate several estimators from one pass over the data.
+template <class T>
+[[nodiscard]] SignalQuality signal_quality(const Sequential<T>& net, const Patterns<T>& patterns,
+                                           const NetworkMoments& moments, const QualityOptions& options = {}) {
+  if (!(options.rank_tolerance >= 0 && options.rank_tolerance < 1)) {
+    detail::fail<ConfigError>("signal_quality(): rank_tolerance must be in [0, 1), got {}", options.rank_tolerance);
+  }
+  if (options.max_neurons == 0 || options.max_neurons < -1) {
+    detail::fail<ConfigError>("signal_quality(): max_neurons must be -1 (all) or >= 1, got {}", options.max_neurons);
+  }
+  SignalQuality result{patterns.estimator(), options.rank_tolerance, {}};
+  for (Index l = 0; l < net.size(); ++l) {
+    std::visit(
+        [&](const auto& layer) {
+          if constexpr (LinearLayer<std::decay_t<decltype(layer)>>) {
+            const Matrix<T>& w = layer.weight();
+            const LayerPatterns<T>& p = patterns.at(l, w.rows(), w.cols(), "signal_quality()");
+            LayerSignalQuality q;
+            q.layer = l;
+            q.layer_type = std::string(std::decay_t<decltype(layer)>::name);
+            q.neurons = w.rows();
+            if (p.kind == PatternKind::identity) {
+              q.applicable = false;
+              result.layers.push_back(std::move(q));
+              return;
+            }
+            const LayerMoments& m = moments.at(l);
+            if (!m.with_input_covariance) {
+              detail::fail<ConfigError>("signal_quality(): the moments of layer {} lack the input covariance; "
+                                        "compute them with MomentOptions::input_covariance = true", l);
+            }
+            if (m.inputs() != w.cols() || m.neurons() != w.rows()) {
+              detail::fail<ShapeError>("signal_quality(): moments of layer {} are for {} neurons x {} inputs, the layer has {} x {}", l,
+                                       m.neurons(), m.inputs(), w.rows(), w.cols());
+            }
+            if (m.count == 0) detail::fail<ConfigError>("signal_quality(): the moments hold no samples");
+            q.evaluated.resize(static_cast<std::size_t>(w.rows()));
+            std::iota(q.evaluated.begin(), q.evaluated.end(), Index{0});
+            if (options.max_neurons > 0 && options.max_neurons < w.rows()) {
+              std::mt19937_64 rng(options.seed + static_cast<std::uint64_t>(l));
+              std::shuffle(q.evaluated.begin(), q.evaluated.end(), rng);
+              q.evaluated.resize(static_cast<std::size_t>(options.max_neurons));
+              std::sort(q.evaluated.begin(), q.evaluated.end());
+            }
+            const Eigen::MatrixXd sigma_x = m.c_xx / m.count;
+            std::vector<double> values;
+            for (const Index f : q.evaluated) {
+              const auto rho = detail::neuron_rho(sigma_x, w.row(f).transpose().template cast<double>(),
+                                                  detail::neuron_moments(m, p, f), options.rank_tolerance);
+              if (rho) {
+                q.rho.push_back(*rho);
+                values.push_back(*rho);
+              } else {
+                q.rho.push_back(std::numeric_limits<double>::quiet_NaN());
+                q.constant.push_back(f);
+              }
+            }
+            if (!values.empty()) {
+              const double mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+              double ss = 0;
+              for (double v : values) ss += (v - mean) * (v - mean);
+              q.mean = mean;
+              q.sd = std::sqrt(ss / static_cast<double>(values.size()));
+              q.min = *std::min_element(values.begin(), values.end());
+              q.max = *std::max_element(values.begin(), values.end());
+            }
+            result.layers.push_back(std::move(q));
+          }
+        },
+        net.layer(l));
+  }
+  return result;
+}
+
+/// rho(S) from one pass over `source` (held-out data: the documented default usage).
+template <class T, class S>
+  requires BatchSource<S, T>
+[[nodiscard]] SignalQuality signal_quality(const Sequential<T>& net, const Patterns<T>& patterns, const S& source,
+                                           const QualityOptions& options = {}) {
+  MomentOptions mo = options.moments;
+  mo.input_covariance = true;
+  return signal_quality(net, patterns, compute_moments(net, source, mo), options);
+}
+
+}  // namespace patternnet
