@@ -36,6 +36,7 @@
 #include <patternnet/network/explain.hpp>
 #include <patternnet/network/sequential.hpp>
 #include <patternnet/network/target.hpp>
+#include <patternnet/quality/rho.hpp>
 #include <patternnet/rules/deconvnet.hpp>
 #include <patternnet/rules/gradient.hpp>
 #include <patternnet/rules/guided_backprop.hpp>
