@@ -19,6 +19,7 @@
 #include <patternnet/estimators/patterns.hpp>
 #include <patternnet/estimators/random.hpp>
 #include <patternnet/estimators/two_component.hpp>
+#include <patternnet/evaluation/degradation.hpp>
 #include <patternnet/evaluation/toy_problem.hpp>
 #include <patternnet/io/binary.hpp>
 #include <patternnet/io/pattern_file.hpp>
