@@ -1,13 +1,15 @@
 #pragma once
 // Checks for users' own unit tests: a finite-difference gradient check of a network
-// (or of one layer, as a one-layer network) and an adjointness check of a linear
-// layer's two hooks. Each returns the worst error and where it occurred.
+// (or of one layer, as a one-layer network), an adjointness check of a linear layer's
+// two hooks, and a relevance conservation check of a rule or composite. Each returns the
+// worst error and where it occurred.
 
 #include <patternnet/network/explain.hpp>
 #include <patternnet/rules/gradient.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 namespace patternnet::testing {
@@ -74,6 +76,39 @@ template <LinearLayer L, class T>
     const double scale = std::max(1.0, lhs.col(j).cwiseAbs().sum() + rhs.col(j).cwiseAbs().sum());
     const double err = std::abs(lhs.col(j).sum() - rhs.col(j).sum()) / scale;
     if (worst.sample < 0 || err > worst.max_error) worst = {err, j};
+  }
+  return worst;
+}
+
+struct ConservationCheck {
+  /// max over layers l and samples j of |S(l, j) - S(top, j)| / max(|S(top, j)|, DBL_MIN),
+  /// S = Explanation::layer_sums: the relevance arriving at each layer's input against the
+  /// seed (y_c with Seed::logit). 0 for a rule that conserves relevance exactly.
+  double max_error = 0;
+  Index layer = -1, sample = -1;  // where max_error occurred
+  double expected = 0, actual = 0;  // S(top, j) and S(layer, j) there
+};
+
+/// Explains x with `rule` (a rule or a composite) and compares, per layer and sample, the
+/// sum of the relevance at the layer's input with the seed. LRP rules conserve relevance
+/// only where no bias and no stabiliser absorbs any: use a bias-free network (or
+/// Bias{false}) and a small epsilon, and expect errors of order epsilon / |z|.
+template <class T, class R>
+[[nodiscard]] ConservationCheck check_conservation(const Sequential<T>& net, const R& rule, const Batch<T>& x,
+                                                   const Target& target = Target::argmax()) {
+  ExplainOptions options;
+  options.layer_sums = true;
+  const Explanation<T> e = explain(net, rule, x, target, options);
+  const Matrix<double>& sums = e.layer_sums;
+  const Index top = sums.rows() - 1;
+  ConservationCheck worst;
+  for (Index j = 0; j < sums.cols(); ++j) {
+    const double expected = sums(top, j);
+    const double scale = std::max(std::abs(expected), std::numeric_limits<double>::min());
+    for (Index l = 0; l < top; ++l) {
+      const double err = std::abs(sums(l, j) - expected) / scale;
+      if (worst.layer < 0 || err > worst.max_error) worst = {err, l, j, expected, sums(l, j)};
+    }
   }
   return worst;
 }
