@@ -1,0 +1,93 @@
+#pragma once
+// Integrated Gradients (Sundararajan et al. 2017): the path integral of the gradient of
+// the selected logit from a baseline to the input, by a quadrature rule.
+
+#include <patternnet/methods/gradient_batches.hpp>
+
+#include <vector>
+
+namespace patternnet::methods {
+
+/// The quadrature of the path integral with m steps, nodes alpha_k on [0, 1]:
+/// riemann_middle: alpha_k = (k + 1/2) / m, k = 0..m-1, weights 1/m (m points);
+/// trapezoid: alpha_k = k / m, k = 0..m, weights 1/(2m) at both ends, 1/m inside (m + 1 points).
+enum class Quadrature { riemann_middle, trapezoid };
+
+template <class T>
+struct IntegratedGradientsOptions {
+  /// m >= 1.
+  Index steps = 64;
+  Quadrature quadrature = Quadrature::riemann_middle;
+  /// The baseline x-bar: empty = zeros (default); one column = the same baseline for every
+  /// sample; or one column per sample. Rows = the input size.
+  Matrix<T> baseline{};
+  /// At most this many path points per forward + backward pass (>= 1): the memory bound,
+  /// about chunk x (sum of all layer input and output sizes) x sizeof(T) for the recorded
+  /// forward pass. The result does not depend on it beyond rounding.
+  Index chunk = 256;
+};
+
+template <class T>
+struct IntegratedGradientsResult {
+  /// (x - x-bar) .* sum_k w_k grad f(x-bar + alpha_k (x - x-bar)), shaped like x.
+  Batch<T> attribution;
+  /// The explained logit c of every sample (selected at x).
+  std::vector<Index> targets;
+  /// f(x) = logit c at x, and f(x-bar) = logit c at the baseline, per sample.
+  Vector<T> target_values, baseline_values;
+  /// sum(attribution) - (f(x) - f(x-bar)) per sample, computed in double: the quadrature
+  /// error (zero for exact integration, by the completeness axiom).
+  Vector<double> completeness_error;
+};
+
+/// Integrated Gradients of the selected logit (below a final Softmax) of every sample of x.
+/// The gradients are accumulated in double. Throws ConfigError for steps or chunk < 1,
+/// ShapeError for a baseline of the wrong size, NumericError for a non-finite baseline.
+template <class T>
+[[nodiscard]] IntegratedGradientsResult<T> integrated_gradients(const Sequential<T>& net, const Batch<T>& x,
+                                                                const Target& target = Target::argmax(),
+                                                                const IntegratedGradientsOptions<T>& options = {}) {
+  constexpr const char* where = "integrated_gradients()";
+  if (options.steps < 1) patternnet::detail::fail<ConfigError>("{}: steps must be >= 1, got {}", where, options.steps);
+  detail::require_chunk(options.chunk, where);
+  net.check_input(x, where);
+  const Index n = x.size(), d = x.data.rows(), m = options.steps;
+  Matrix<T> baseline = options.baseline;
+  if (baseline.size() == 0) baseline = Matrix<T>::Zero(d, 1);
+  if (baseline.rows() != d || (baseline.cols() != 1 && baseline.cols() != n)) {
+    patternnet::detail::fail<ShapeError>("{}: the baseline is {} x {}; expected {} rows and 1 or {} columns", where,
+                                         baseline.rows(), baseline.cols(), d, n);
+  }
+  patternnet::detail::require_finite(baseline, where, "the baseline");
+  if (baseline.cols() == 1 && n > 1) baseline = baseline.col(0).replicate(1, n).eval();  // eval: no aliasing
+
+  IntegratedGradientsResult<T> result;
+  auto [logits, targets] = detail::logits_and_targets(net, x, target, where);
+  const Matrix<T> baseline_logits = net.record(Batch<T>(x.shape, baseline), net.logits_end()).activations.back();
+  result.target_values.resize(n);
+  result.baseline_values.resize(n);
+  for (Index j = 0; j < n; ++j) {
+    result.target_values(j) = logits(targets[static_cast<std::size_t>(j)], j);
+    result.baseline_values(j) = baseline_logits(targets[static_cast<std::size_t>(j)], j);
+  }
+
+  const bool trapezoid = options.quadrature == Quadrature::trapezoid;
+  const Index points = trapezoid ? m + 1 : m;
+  auto alpha = [&](Index k) { return trapezoid ? double(k) / double(m) : (double(k) + 0.5) / double(m); };
+  auto weight = [&](Index k) { return (trapezoid && (k == 0 || k == m)) ? 0.5 / double(m) : 1.0 / double(m); };
+  const Matrix<T> delta = x.data - baseline;
+  Matrix<double> integral = Matrix<double>::Zero(d, n);
+  detail::chunked_gradients(
+      net, n, points, targets, options.chunk,
+      [&](Index j, Index k, auto column) { column = baseline.col(j) + T(alpha(k)) * delta.col(j); },
+      [&](Index j, Index k, const auto& gradient) { integral.col(j) += weight(k) * gradient.template cast<double>(); });
+
+  result.attribution = Batch<T>(x.shape, (delta.template cast<double>().cwiseProduct(integral)).template cast<T>());
+  result.completeness_error =
+      result.attribution.data.template cast<double>().colwise().sum().transpose() -
+      (result.target_values.template cast<double>() - result.baseline_values.template cast<double>());
+  result.targets = std::move(targets);
+  return result;
+}
+
+}  // namespace patternnet::methods
