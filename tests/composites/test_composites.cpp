@@ -3,7 +3,6 @@
 #include "rules/lrp_support.hpp"
 
 #include <patternnet/composites/presets.hpp>
-#include <patternnet/testing.hpp>
 
 #include <catch2/catch.hpp>
 
