@@ -4,7 +4,6 @@
 #include <patternnet/core/im2col.hpp>
 #include <patternnet/layers/options.hpp>
 
-#include <limits>
 #include <string_view>
 
 namespace patternnet {
@@ -64,28 +63,29 @@ public:
   /// Forward that also records the argmax of every output element.
   Matrix<T> forward(const Matrix<T>& x, IndexMatrix& argmax) const {
     const ConvGeometry& g = geometry_;
-    const Index oh = g.out_h(), ow = g.out_w(), P = oh * ow;
+    const Index oh = g.out_h(), ow = g.out_w(), P = oh * ow, plane = g.in.h * g.in.w;
     Matrix<T> out(g.in.c * P, x.cols());
     argmax.resize(out.rows(), out.cols());
     for (Index n = 0; n < x.cols(); ++n) {
       for (Index c = 0; c < g.in.c; ++c) {
+        const T* src = x.col(n).data() + c * plane;
+        T* dst = out.col(n).data() + c * P;
+        Index* arg = argmax.col(n).data() + c * P;
         for (Index oy = 0; oy < oh; ++oy) {
+          const Index y0 = std::max<Index>(oy * g.stride_h - g.pad_top, 0);
+          const Index y1 = std::min(oy * g.stride_h - g.pad_top + g.kernel_h, g.in.h);
           for (Index ox = 0; ox < ow; ++ox) {
-            T best = -std::numeric_limits<T>::infinity();
-            Index where = -1;
-            for (Index i = 0; i < g.kernel_h; ++i) {
-              const Index iy = oy * g.stride_h + i - g.pad_top;
-              if (iy < 0 || iy >= g.in.h) continue;
-              for (Index j = 0; j < g.kernel_w; ++j) {
-                const Index ix = ox * g.stride_w + j - g.pad_left;
-                if (ix < 0 || ix >= g.in.w) continue;
-                const Index at = g.in.at(c, iy, ix);
-                if (where < 0 || x(at, n) > best) best = x(at, n), where = at;
+            const Index x0 = std::max<Index>(ox * g.stride_w - g.pad_left, 0);
+            const Index x1 = std::min(ox * g.stride_w - g.pad_left + g.kernel_w, g.in.w);
+            Index where = y0 * g.in.w + x0;  // windows always hold an input cell (padding <= kernel / 2)
+            T best = src[where];
+            for (Index iy = y0; iy < y1; ++iy) {
+              for (Index ix = x0; ix < x1; ++ix) {
+                if (src[iy * g.in.w + ix] > best) best = src[iy * g.in.w + ix], where = iy * g.in.w + ix;
               }
             }
-            const Index o = c * P + oy * ow + ox;
-            out(o, n) = best;
-            argmax(o, n) = where;
+            dst[oy * ow + ox] = best;
+            arg[oy * ow + ox] = c * plane + where;
           }
         }
       }
