@@ -121,6 +121,8 @@ public:
     return s;
   }
   [[nodiscard]] bool at_end() const noexcept { return pos_ == size_; }
+  /// Payload bytes not read yet (to check a size read from the file before allocating it).
+  [[nodiscard]] std::size_t remaining() const noexcept { return size_ - pos_; }
 
   template <class... Args>
   [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) const {

@@ -1,0 +1,260 @@
+#pragma once
+// Model files: a whole Sequential network, architecture and weights (format version 1).
+//
+// Layout, little-endian, no padding (docs/file-formats.md has the table):
+//   char[8]  magic "PNMODEL1"
+//   u32      version (1)
+//   u32      scalar size in bytes: 4 = float32, 8 = float64
+//   i64 x 3  input shape c, h, w (0, 0, 0: the network was not bound to an input shape)
+//   u32      number of layers
+//   per layer: u32 type, then its fields:
+//     0 Dense     i64 out, i64 in, u8 bias (0/1); out*in scalars W row-major; out scalars b if bias
+//     1 Conv2D    i64 in_channels, out_channels, kernel h, w, stride h, w, dilation h, w,
+//                 padding h, w; u8 same padding (0/1); u8 bias (0/1);
+//                 F*K scalars W row-major (F = out_channels, K = C*kh*kw: PyTorch's
+//                 [F, C, kh, kw] flattened); F scalars b if bias
+//     2 ReLU, 4 Softmax, 5 Flatten: no fields
+//     3 MaxPool2D i64 kernel h, w, stride h, w, padding h, w
+//   u64      FNV-1a 64 checksum of every byte before it
+// Written atomically and read fully validated (io/binary.hpp).
+
+#include <patternnet/io/binary.hpp>
+#include <patternnet/network/summary.hpp>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+
+namespace patternnet::io {
+
+inline constexpr std::array<char, 8> kModelMagic{'P', 'N', 'M', 'O', 'D', 'E', 'L', '1'};
+inline constexpr std::uint32_t kModelVersion = 1;
+
+/// The type tags of the format (stable: independent of the order of the Layer variant).
+enum class LayerTag : std::uint32_t { dense = 0, conv2d = 1, relu = 2, max_pool2d = 3, softmax = 4, flatten = 5 };
+
+}  // namespace patternnet::io
+
+namespace patternnet::detail::model_file {
+
+using io::Reader;
+using io::Writer;
+using io::LayerTag;
+
+template <class T>
+using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+template <class T>
+void put_weights(Writer& w, const Matrix<T>& weight, const Vector<T>& bias) {
+  const RowMajor<T> rows = weight;
+  w.put_array(rows.data(), static_cast<std::size_t>(rows.size()));
+  w.put_array(bias.data(), static_cast<std::size_t>(bias.size()));
+}
+
+/// A positive size field, at most `max`.
+inline Index get_size(Reader& r, const char* what, Index layer, std::int64_t max = std::int64_t{1} << 31) {
+  const auto v = r.get<std::int64_t>(what);
+  if (v < 1 || v > max) r.fail("layer {}: {} is {}, expected 1..{}", layer, what, v, max);
+  return static_cast<Index>(v);
+}
+
+inline bool get_flag(Reader& r, const char* what, Index layer) {
+  const auto v = r.get<std::uint8_t>(what);
+  if (v > 1) r.fail("layer {}: {} flag is {}, expected 0 or 1", layer, what, v);
+  return v == 1;
+}
+
+/// Reads a rows x cols weight (row-major in the file) and, if `bias`, a bias of `rows`
+/// scalars; checks that they fit in what is left of the file before allocating them and
+/// that every value is finite.
+template <class T>
+std::pair<Matrix<T>, Vector<T>> get_weights(Reader& r, Index layer, Index rows, Index cols, bool bias) {
+  const auto values = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) + (bias ? rows : 0);
+  if (values > r.remaining() / sizeof(T)) {
+    r.fail("truncated: layer {} needs {} values, {} bytes are left", layer, values, r.remaining());
+  }
+  RowMajor<T> w(rows, cols);
+  r.get_array(w.data(), static_cast<std::size_t>(w.size()), "weights");
+  Vector<T> b;
+  if (bias) {
+    b.resize(rows);
+    r.get_array(b.data(), static_cast<std::size_t>(rows), "biases");
+  }
+  if (!w.allFinite() || !b.allFinite()) r.fail("layer {} has non-finite weights", layer);
+  return {Matrix<T>(w), std::move(b)};
+}
+
+template <class T>
+Layer<T> read_layer(Reader& r, Index l) {
+  const auto tag = r.get<std::uint32_t>("a layer type");
+  switch (static_cast<LayerTag>(tag)) {
+    case LayerTag::dense: {
+      const Index out = get_size(r, "the output size", l), in = get_size(r, "the input size", l);
+      const bool bias = get_flag(r, "the bias", l);
+      auto [w, b] = get_weights<T>(r, l, out, in, bias);
+      return Dense<T>(std::move(w), std::move(b));
+    }
+    case LayerTag::conv2d: {
+      const Index in = get_size(r, "the input channels", l), out = get_size(r, "the output channels", l);
+      const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
+      const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
+      const Index dh = get_size(r, "the dilation height", l), dw = get_size(r, "the dilation width", l);
+      const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
+      if (ph < 0 || pw < 0 || ph > (1 << 20) || pw > (1 << 20)) r.fail("layer {}: padding {}x{} is invalid", l, ph, pw);
+      const bool same = get_flag(r, "the same-padding", l), bias = get_flag(r, "the bias", l);
+      if (in > (std::int64_t{1} << 31) / kh / kw) r.fail("layer {}: {}x{}x{} kernel taps are too many", l, in, kh, kw);
+      auto [w, b] = get_weights<T>(r, l, out, in * kh * kw, bias);
+      return Conv2D<T>(std::move(w), std::move(b), in, Kernel{kh, kw}, Stride{sh, sw}, Dilation{dh, dw},
+                       same ? Padding::same() : Padding{ph, pw});
+    }
+    case LayerTag::relu: return ReLU<T>{};
+    case LayerTag::max_pool2d: {
+      const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
+      const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
+      const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
+      return MaxPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw});
+    }
+    case LayerTag::softmax: return Softmax<T>{};
+    case LayerTag::flatten: return Flatten<T>{};
+  }
+  r.fail("layer {} has unknown type {}", l, tag);
+}
+
+}  // namespace patternnet::detail::model_file
+
+namespace patternnet::io {
+
+/// Writes `net` (architecture, weights and, if bound, the input shape) to `path`
+/// atomically (see binary.hpp). Throws Error on I/O failure; the previous file, if any,
+/// is then left in place.
+template <class T>
+void save_model(const Sequential<T>& net, const std::filesystem::path& path) {
+  Writer w;
+  w.put(kModelMagic);
+  w.put(kModelVersion);
+  w.put(static_cast<std::uint32_t>(sizeof(T)));
+  const Shape in = net.ready() ? net.input_shape() : Shape{0, 0, 0};
+  for (const Index v : {in.c, in.h, in.w}) w.put(static_cast<std::int64_t>(v));
+  w.put(static_cast<std::uint32_t>(net.size()));
+  for (const Layer<T>& layer : net.layers()) {
+    std::visit(
+        [&](const auto& l) {
+          using L = std::decay_t<decltype(l)>;
+          if constexpr (std::is_same_v<L, Dense<T>>) {
+            w.put(LayerTag::dense);
+            w.put(static_cast<std::int64_t>(l.out_features()));
+            w.put(static_cast<std::int64_t>(l.in_features()));
+            w.put(static_cast<std::uint8_t>(l.has_bias()));
+            detail::model_file::put_weights(w, l.weight(), l.bias());
+          } else if constexpr (std::is_same_v<L, Conv2D<T>>) {
+            w.put(LayerTag::conv2d);
+            for (const Index v : {l.in_channels(), l.out_channels(), l.kernel().h, l.kernel().w, l.stride().h,
+                                  l.stride().w, l.dilation().h, l.dilation().w, l.padding().h, l.padding().w}) {
+              w.put(static_cast<std::int64_t>(v));
+            }
+            w.put(static_cast<std::uint8_t>(l.padding().same_size));
+            w.put(static_cast<std::uint8_t>(l.has_bias()));
+            detail::model_file::put_weights(w, l.weight(), l.bias());
+          } else if constexpr (std::is_same_v<L, MaxPool2D<T>>) {
+            w.put(LayerTag::max_pool2d);
+            for (const Index v : {l.kernel().h, l.kernel().w, l.stride().h, l.stride().w, l.padding().h, l.padding().w}) {
+              w.put(static_cast<std::int64_t>(v));
+            }
+          } else if constexpr (std::is_same_v<L, ReLU<T>>) {
+            w.put(LayerTag::relu);
+          } else if constexpr (std::is_same_v<L, Softmax<T>>) {
+            w.put(LayerTag::softmax);
+          } else {
+            static_assert(std::is_same_v<L, Flatten<T>>, "save_model(): a layer type without a tag");
+            w.put(LayerTag::flatten);
+          }
+        },
+        layer);
+  }
+  w.commit(path);
+}
+
+/// Reads a network saved by save_model, bound to its stored input shape (if any).
+/// Throws Error if the file cannot be opened and FormatError naming the file and what was
+/// wrong otherwise: bad magic, version, scalar type (the file's vs T), checksum,
+/// truncation, unknown layer type, invalid hyper-parameters or sizes, non-finite weights,
+/// layers that do not fit the stored input shape, trailing bytes. Returns a new network:
+/// on failure nothing the caller holds is modified.
+template <class T>
+[[nodiscard]] Sequential<T> load_model(const std::filesystem::path& path) {
+  Reader r(path, "model");
+  if (r.get<std::array<char, 8>>("the magic") != kModelMagic) r.fail("not a patternnet model file (bad magic)");
+  const auto version = r.get<std::uint32_t>("the version");
+  if (version != kModelVersion) {
+    r.fail("format version {} is not supported (this build reads version {})", version, kModelVersion);
+  }
+  r.verify_checksum();
+  const auto scalar = r.get<std::uint32_t>("the scalar size");
+  if (scalar != sizeof(T)) r.fail("the file holds {}-byte scalars, the network uses {}-byte scalars", scalar, sizeof(T));
+  Shape in;
+  for (Index* v : {&in.c, &in.h, &in.w}) *v = static_cast<Index>(r.get<std::int64_t>("the input shape"));
+  const bool bound = !(in == Shape{0, 0, 0});
+  if (bound && (in.c < 1 || in.h < 1 || in.w < 1 || in.c > (1 << 24) || in.h > (1 << 24) || in.w > (1 << 24))) {
+    r.fail("invalid input shape {}", in);
+  }
+  const auto count = r.get<std::uint32_t>("the number of layers");
+  if (count == 0) r.fail("the network has no layers");
+  Sequential<T> net;
+  for (Index l = 0; l < static_cast<Index>(count); ++l) {
+    try {
+      net.add(detail::model_file::read_layer<T>(r, l));
+    } catch (const FormatError&) {
+      throw;
+    } catch (const Error& e) {  // a constructor rejected the stored hyper-parameters
+      r.fail("layer {}: {}", l, e.what());
+    }
+  }
+  if (!r.at_end()) r.fail("unexpected bytes after the last layer");
+  if (bound) {
+    try {
+      net.set_input_shape(in);
+    } catch (const Error& e) {
+      r.fail("the layers do not fit the stored input shape {}: {}", in, e.what());
+    }
+  }
+  return net;
+}
+
+/// Reads a model file into `net`, whose architecture it must match layer by layer
+/// (describe() of every layer, and the input shape if both are bound): the weights and
+/// biases of `net` are replaced. Throws like load_model, and ShapeError naming the first
+/// layer that differs. `net` is modified only if everything succeeds.
+template <class T>
+void load_weights(const std::filesystem::path& path, Sequential<T>& net) {
+  Sequential<T> loaded = load_model<T>(path);
+  if (loaded.size() != net.size()) {
+    detail::fail<ShapeError>("load_weights(): '{}' holds {} layers, the network has {}", path.string(), loaded.size(),
+                             net.size());
+  }
+  for (Index l = 0; l < net.size(); ++l) {
+    const std::string file = describe(loaded.layer(l)), mine = describe(net.layer(l));
+    if (file != mine) {
+      detail::fail<ShapeError>("load_weights(): layer {} of '{}' is {}, the network's is {}", l, path.string(), file, mine);
+    }
+  }
+  if (loaded.ready() && net.ready() && !(loaded.input_shape() == net.input_shape())) {
+    detail::fail<ShapeError>("load_weights(): '{}' was saved for input shape {}, the network is bound to {}",
+                             path.string(), loaded.input_shape(), net.input_shape());
+  }
+  for (Index l = 0; l < net.size(); ++l) {
+    std::visit(
+        [&](auto& target) {
+          using L = std::decay_t<decltype(target)>;
+          if constexpr (LinearLayer<L>) {
+            auto& source = std::get<L>(loaded.layer(l));
+            target.weight().swap(source.weight());
+            target.bias().swap(source.bias());
+          }
+        },
+        net.layer(l));
+  }
+}
+
+}  // namespace patternnet::io
