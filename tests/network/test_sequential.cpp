@@ -90,7 +90,7 @@ TEST_CASE("NaN or Inf in the input throws NumericError naming feature and sample
   const auto net = support::mixed_net<double>(11);
   pn::Batch<double> x({2, 9, 8}, support::random_matrix<double>(144, 3, 12));
   x.data(17, 2) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_WITH(net.forward(x), Contains("non-finite value (nan) at feature 17 of sample 2"));
-  x.data(17, 2) = std::numeric_limits<double>::infinity();
-  CHECK_THROWS_AS(pn::explain(net, pn::rules::Gradient{}, x), pn::NumericError);
+  CHECK_THROWS_WITH(net.forward(x), Contains("non-finite value (NaN) at feature 17 of sample 2"));
+  x.data(17, 2) = -std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(pn::explain(net, pn::rules::Gradient{}, x), Contains("(-Inf) at feature 17 of sample 2"));
 }

@@ -52,8 +52,9 @@ void require_finite(const Eigen::MatrixBase<Derived>& m, const char* where, cons
   for (Index j = 0; j < m.cols(); ++j) {
     for (Index i = 0; i < m.rows(); ++i) {
       if (!std::isfinite(m(i, j))) {
-        fail<NumericError>("{}: {} has a non-finite value ({}) at feature {} of sample {}", where,
-                           what, static_cast<double>(m(i, j)), i, j);
+        const auto v = m(i, j);
+        fail<NumericError>("{}: {} has a non-finite value ({}) at feature {} of sample {}", where, what,
+                           std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"), i, j);
       }
     }
   }
