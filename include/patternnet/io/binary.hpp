@@ -32,6 +32,30 @@ static_assert(std::endian::native == std::endian::little, "patternnet's file for
   return h;
 }
 
+/// Writes bytes to `path` atomically (a temporary file in the same directory, renamed over
+/// `path`); throws Error naming the file on failure, leaving any previous file in place.
+inline void write_file_atomically(const std::vector<unsigned char>& bytes, const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  const fs::path tmp = path.string() + ".tmp-" + std::to_string(std::random_device{}());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ignore;
+      fs::remove(tmp, ignore);
+      detail::fail<Error>("cannot write '{}'", tmp.string());
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignore;
+    fs::remove(tmp, ignore);
+    detail::fail<Error>("cannot move '{}' to '{}': {}", tmp.string(), path.string(), ec.message());
+  }
+}
+
 /// Appends plain values to a byte buffer.
 class Writer {
 public:
@@ -51,31 +75,13 @@ public:
     put_array(s.data(), s.size());
   }
 
-  /// Writes payload + checksum to `path` atomically; throws Error on any I/O failure
-  /// (the previous file, if any, is then left untouched).
+  /// Writes payload + checksum to `path` atomically (see write_file_atomically).
   void commit(const std::filesystem::path& path) const {
-    namespace fs = std::filesystem;
-    std::random_device rd;
-    const fs::path tmp = path.string() + ".tmp-" + std::to_string(rd());
+    std::vector<unsigned char> file = bytes_;
     const std::uint64_t sum = fnv1a(bytes_.data(), bytes_.size());
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(reinterpret_cast<const char*>(bytes_.data()), static_cast<std::streamsize>(bytes_.size()));
-      out.write(reinterpret_cast<const char*>(&sum), sizeof(sum));
-      out.flush();
-      if (!out) {
-        std::error_code ignore;
-        fs::remove(tmp, ignore);
-        detail::fail<Error>("cannot write '{}'", tmp.string());
-      }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-      std::error_code ignore;
-      fs::remove(tmp, ignore);
-      detail::fail<Error>("cannot move '{}' to '{}': {}", tmp.string(), path.string(), ec.message());
-    }
+    const auto* p = reinterpret_cast<const unsigned char*>(&sum);
+    file.insert(file.end(), p, p + sizeof(sum));
+    write_file_atomically(file, path);
   }
 
 private:

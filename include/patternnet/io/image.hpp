@@ -15,6 +15,7 @@
 // one scale). u in [0, 1] becomes the byte round(255 u).
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/io/binary.hpp>
 
 #include <stb_image_write.h>
 
@@ -23,10 +24,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
-#include <system_error>
 #include <vector>
 
 namespace patternnet::io {
@@ -223,30 +221,6 @@ template <class T>
                                         img.pixels.data(), static_cast<int>(img.width * 3));
   if (ok == 0 || out.empty()) detail::fail<Error>("encode_png(): stb_image_write failed on a {}x{} image", img.width, img.height);
   return out;
-}
-
-/// Writes bytes to `path` atomically (a temporary file in the same directory, renamed over
-/// `path`); throws Error naming the file on failure, leaving any previous file in place.
-inline void write_file_atomically(const std::vector<unsigned char>& bytes, const std::filesystem::path& path) {
-  namespace fs = std::filesystem;
-  const fs::path tmp = path.string() + ".tmp-" + std::to_string(std::random_device{}());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignore;
-      fs::remove(tmp, ignore);
-      detail::fail<Error>("cannot write '{}'", tmp.string());
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignore;
-    fs::remove(tmp, ignore);
-    detail::fail<Error>("cannot move '{}' to '{}': {}", tmp.string(), path.string(), ec.message());
-  }
 }
 
 /// Writes an image as a PNG file, atomically. Throws Error on failure.
