@@ -97,6 +97,7 @@ namespace patternnet::io {
 /// are columns, ConfigError for tile_scale < 1, Error if a tile cannot be encoded.
 [[nodiscard]] inline std::string grid_svg(const ImageGrid& grid) {
   namespace im = detail::image;
+  constexpr Index kLegendHeight = 50;  // for a bar 14 pixels high
   if (grid.tile_scale < 1) detail::fail<ConfigError>("grid_svg(): tile_scale must be >= 1, got {}", grid.tile_scale);
   Index tile_w = 0, tile_h = 0, header_lines = 1;
   for (const GridRow& row : grid.rows) {
@@ -108,10 +109,12 @@ namespace patternnet::io {
   for (const std::string& c : grid.columns) header_lines = std::max<Index>(header_lines, 1 + std::ranges::count(c, '\n'));
   tile_w = std::max<Index>(tile_w, 60);
   const Index cols = static_cast<Index>(grid.columns.size()), margin = 12, title_h = grid.title.empty() ? 0 : 30;
-  const Index header_h = 16 * header_lines + 8, top = margin + title_h + header_h;
+  const Index header_h = 15 * header_lines + 8, top = margin + title_h + header_h;
   const Index grid_w = grid.label_width + cols * (tile_w + grid.gap);
   const Index rows_h = static_cast<Index>(grid.rows.size()) * (tile_h + grid.gap);
-  const Index legend_h = static_cast<Index>(grid.legends.size()) * 46, notes_h = static_cast<Index>(grid.notes.size()) * 18;
+  Index legend_h = 0;
+  for (const GridLegend& legend : grid.legends) legend_h += kLegendHeight + std::max<Index>(legend.bar.height - 14, 0);
+  const Index notes_h = static_cast<Index>(grid.notes.size()) * 18;
   const Index width = margin * 2 + grid_w, height = top + rows_h + 10 + legend_h + notes_h + margin;
 
   std::string body;
@@ -127,8 +130,8 @@ namespace patternnet::io {
       start = end + 1;
     }
     for (std::size_t i = 0; i < lines.size(); ++i) {
-      const double y = top - 8 - 16.0 * static_cast<double>(lines.size() - 1 - i);
-      body += im::svg_text(x, y, lines[i], 13, "middle", "#000", true);
+      const double y = top - 8 - 15.0 * static_cast<double>(lines.size() - 1 - i);
+      body += im::svg_text(x, y, lines[i], 12, "middle", "#000", true);
     }
   }
   for (std::size_t r = 0; r < grid.rows.size(); ++r) {
@@ -146,14 +149,15 @@ namespace patternnet::io {
     }
   }
   Index y = top + rows_h + 10;
-  for (const GridLegend& legend : grid.legends) {
+  for (const GridLegend& legend : grid.legends) {  // title, then the bar, then its end and middle values
     const Index x = margin + grid.label_width;
-    body += im::svg_text(margin, y + 14, legend.title, 12);
-    body += im::svg_image(legend.bar, x, y + 2);
-    body += im::svg_text(x, y + legend.bar.height + 16, legend.low, 11, "start");
-    body += im::svg_text(x + legend.bar.width / 2.0, y + legend.bar.height + 16, legend.middle, 11, "middle");
-    body += im::svg_text(x + legend.bar.width, y + legend.bar.height + 16, legend.high, 11, "end");
-    y += 46;
+    body += im::svg_text(x, y + 12, legend.title, 12);
+    body += im::svg_image(legend.bar, x, y + 18);
+    const double ticks = static_cast<double>(y + 18 + legend.bar.height + 13);
+    body += im::svg_text(x, ticks, legend.low, 11, "start");
+    body += im::svg_text(x + legend.bar.width / 2.0, ticks, legend.middle, 11, "middle");
+    body += im::svg_text(x + legend.bar.width, ticks, legend.high, 11, "end");
+    y += kLegendHeight + std::max<Index>(legend.bar.height - 14, 0);
   }
   for (const std::string& note : grid.notes) {
     body += im::svg_text(margin, y + 14, note, 12, "start", "#333");
