@@ -27,10 +27,10 @@ public:
   [[nodiscard]] double px(double v) const { return x_ + (v - xr_.lo) / (xr_.hi - xr_.lo) * w_; }
   [[nodiscard]] double py(double v) const { return y_ + h_ - (v - yr_.lo) / (yr_.hi - yr_.lo) * h_; }
 
-  /// Frame, ticks and axis labels.
+  /// Frame, ticks and axis labels (xticks = 0: no numeric ticks on x).
   void axes(const std::string& title, const std::string& xlabel, const std::string& ylabel, int xticks = 5, int yticks = 5) {
     *out_ += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#444"/>)", x_, y_, w_, h_);
-    for (int i = 0; i <= xticks; ++i) {
+    for (int i = 0; xticks > 0 && i <= xticks; ++i) {
       const double v = xr_.lo + (xr_.hi - xr_.lo) * i / xticks;
       *out_ += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#444"/><text x="{0}" y="{3}" font-size="11" text-anchor="middle">{4:g}</text>)",
                            px(v), y_ + h_, y_ + h_ + 4, y_ + h_ + 16, std::round(v * 100) / 100);
