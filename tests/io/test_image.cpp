@@ -43,7 +43,7 @@ TEST_CASE("the diverging colour map is white at 0, RdBu's anchors at +-1/2 and +
   CHECK(pn::io::diverging_color(0.25) == Rgb{235, 176, 166});
 }
 
-TEST_CASE("signals use the paper's normalisation x / (2 max|x|) + 1/2; inputs their range") {
+TEST_CASE("signals use the paper's normalisation x / (2 max|x|) + 1/2, inputs their range") {
   pn::Vector<double> v(4);
   v << -2, 0, 1, 2;  // image rows (-2, 0) and (1, 2)
   const auto img = pn::io::signal_image(v, {1, 2, 2});
@@ -91,7 +91,7 @@ TEST_CASE("heat maps sum channels, scale by max|s| and colour with the diverging
   CHECK_THROWS_AS(pn::io::heatmap_image(bad, {2, 1, 3}), pn::NumericError);
 }
 
-TEST_CASE("PNG output decodes to the same size and pixels; files are written atomically") {
+TEST_CASE("PNG output decodes to the same size and pixels, and files are written atomically") {
   pn::io::Image img(3, 2);
   img.at(0, 0) = {255, 0, 0};
   img.at(0, 1) = {0, 255, 0};

@@ -229,7 +229,7 @@ TEST_CASE("a mini-batch split over threads gives the one-thread gradients up to 
   }
 }
 
-TEST_CASE("the same seeds give bit-identical weights; another shuffling seed does not") {
+TEST_CASE("the same seeds give bit-identical weights, another shuffling seed does not") {
   const Strokes data = strokes(200, 7);
   auto run = [&](std::uint64_t shuffle_seed, pn::Index threads) {
     auto net = stroke_net();
