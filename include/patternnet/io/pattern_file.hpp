@@ -105,6 +105,9 @@ template <class T>
     if (!seen.insert(p.layer).second) r.fail("layer {} appears twice", p.layer);
     for (Matrix<T>* m : {&p.a, &p.a_neg}) {
       if (p.kind == PatternKind::identity || (m == &p.a_neg && p.kind != PatternKind::two_component)) continue;
+      if (static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols) > r.remaining() / sizeof(T)) {
+        r.fail("truncated while reading pattern values of layer {}", p.layer);
+      }
       RowMajor rm(rows, cols);
       r.get_array(rm.data(), static_cast<std::size_t>(rm.size()), "pattern values");
       if (!rm.allFinite()) r.fail("layer {} has non-finite pattern values", p.layer);

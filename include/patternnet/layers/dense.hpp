@@ -14,7 +14,7 @@ namespace patternnet {
 /// Represents z = W x + b for every sample column x. W has PyTorch's shape
 /// (out_features x in_features); the bias is optional (an empty vector = no bias).
 /// Weights are zero after the size constructor: set them with weight() or
-/// initialise them (e.g. pn::initialize_he). The input may have any Shape whose size
+/// initialise them (e.g. pn::training::initialize_he). The input may have any Shape whose size
 /// is in_features (a C x H x W input is read in C, H, W order).
 template <class T>
 class Dense {
