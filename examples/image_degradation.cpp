@@ -4,6 +4,7 @@
 // originally predicted class is recorded after each step. Steeper (smaller area) is better.
 //
 // Usage: image_degradation [output directory] [cache directory] [number of test images]
+//                          [perturbation: uniform (default) | mean | blur]
 //   writes image_degradation.csv (the curves) and image_degradation.svg.
 
 #include <patternnet/patternnet.hpp>
@@ -90,8 +91,17 @@ int main(int argc, char** argv) try {
   opt.patch_size = 4;        // 7 x 7 = 49 patches
   opt.steps = 24;            // 2 patches per step: 48 of the 49 patches
   opt.patches_per_step = 2;
-  opt.perturbation = pn::DegradationOptions::Perturbation::uniform;
-  opt.low = 0, opt.high = 1;
+  const std::string perturbation = argc > 4 ? argv[4] : "uniform";
+  if (perturbation == "uniform") {
+    opt.perturbation = pn::DegradationOptions::Perturbation::uniform;
+    opt.low = 0, opt.high = 1;
+  } else if (perturbation == "mean") {
+    opt.perturbation = pn::DegradationOptions::Perturbation::mean;
+  } else if (perturbation == "blur") {
+    opt.perturbation = pn::DegradationOptions::Perturbation::blur;
+  } else {
+    throw pn::ConfigError("image_degradation: the perturbation must be uniform, mean or blur, got '" + perturbation + "'");
+  }
   opt.seed = 2018;
 
   std::vector<std::pair<std::string, pn::DegradationCurve>> curves;
@@ -108,8 +118,8 @@ int main(int argc, char** argv) try {
     curves.emplace_back("random order", pn::degrade(net, images, images, random));
   }
 
-  fmt::print("\nImage degradation on {} test images (4x4 patches, 2 per step, uniform [0, 1] values, most relevant first).\n"
-             "Area under the mean probability of the original class (lower = steeper = better):\n", n);
+  fmt::print("\nImage degradation on {} test images (4x4 patches, 2 per step, {} perturbation, most relevant first).\n"
+             "Area under the mean probability of the original class (lower = steeper = better):\n", n, perturbation);
   auto sorted = curves;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.area < b.second.area; });
   for (const auto& [name, c] : sorted) {
@@ -134,7 +144,8 @@ int main(int argc, char** argv) try {
 
   svg::Document doc(900, 520);
   auto panel = doc.panel(80, 50, 520, 400, {0, static_cast<double>(opt.steps * opt.patches_per_step)}, {0, 1});
-  panel.axes(fmt::format("image degradation, Fashion-MNIST test set ({} images)", n), "patches replaced (most relevant first)",
+  panel.axes(fmt::format("image degradation ({}), Fashion-MNIST test set ({} images)", perturbation, n),
+             "patches replaced (most relevant first)",
              "p(original class)", 6, 5);
   const char* colors[] = {"#8c564b", "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#e377c2", "#17becf", "#7f7f7f"};
   for (std::size_t e = 0; e < curves.size(); ++e) {
