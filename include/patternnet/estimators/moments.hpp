@@ -95,13 +95,6 @@ struct LayerMoments {
     count += b.count;
   }
 
-  /// E[y] over all samples, per neuron.
-  [[nodiscard]] Eigen::RowVectorXd mean_y() const {
-    return ((positive.n.array() * positive.mean_y.array() + negative.n.array() * negative.mean_y.array()) /
-            (positive.n + negative.n).array().max(1.0))
-        .matrix();
-  }
-
   /// The regime's part of cov[x, y]: E_r[x y] - E_r[x] E[y] (K x F), i.e.
   /// C_r / n_r + E_r[x] (E_r[y] - E[y]); zero columns for empty regimes. This is the
   /// numerator of the two-component patterns a_+ and a_- (PAPER.md section 3).
