@@ -107,14 +107,17 @@ int main(int argc, char** argv) try {
   std::vector<std::pair<std::string, pn::DegradationCurve>> curves;
   for (const auto& m : methods) {
     const auto t = Clock::now();
-    const pn::Batch<float> a = attribute(images, m.name, m.explain);
-    curves.emplace_back(m.name, pn::degrade(net, images, a, opt));
+    const pn::Batch<float> a = attribute(images, m.name + ": attributions", m.explain);
+    auto o = opt;
+    o.progress = examples::progress_bar(m.name + ": degradation");
+    curves.emplace_back(m.name, pn::degrade(net, images, a, o));
     fmt::print("  {:<36} area {:.4f}   ({:.0f} s)\n", m.name, curves.back().second.area,
                std::chrono::duration<double>(Clock::now() - t).count());
   }
   {
     auto random = opt;
     random.order = pn::DegradationOptions::Order::random;
+    random.progress = examples::progress_bar("random order: degradation");
     curves.emplace_back("random order", pn::degrade(net, images, images, random));
   }
 

@@ -2,7 +2,7 @@
 // A terminal progress bar for the examples (the library itself never prints: it reports
 // progress through a callback, and this is one such callback).
 
-#include <patternnet/estimators/fit.hpp>
+#include <patternnet/core/progress.hpp>
 
 #include <fmt/format.h>
 

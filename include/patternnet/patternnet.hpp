@@ -8,6 +8,7 @@
 #include <patternnet/core/batches.hpp>
 #include <patternnet/core/error.hpp>
 #include <patternnet/core/im2col.hpp>
+#include <patternnet/core/progress.hpp>
 #include <patternnet/core/shape.hpp>
 #include <patternnet/core/stabilizer.hpp>
 #include <patternnet/estimators/estimator.hpp>

@@ -98,7 +98,16 @@ TEST_CASE("degradation: the batched implementation equals a per-image loop, for 
   const Eigen::MatrixXd expected = naive(r.net, r.images, attribution, replacement, 2, 9);
   for (pn::Index max_batch : {1, 3, 16, 1000}) {
     o.max_batch = max_batch;
+    std::vector<pn::Progress> seen;
+    o.progress = [&](const pn::Progress& p) { seen.push_back(p); };
     CHECK((pn::degrade(r.net, r.images, attribution, o).probability - expected).cwiseAbs().maxCoeff() < 1e-15);
+    // 7 images x 10 steps = 70 forward samples, reported once per forward pass.
+    REQUIRE(seen.size() == static_cast<std::size_t>((70 + max_batch - 1) / max_batch));
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      CHECK(seen[i].batches == static_cast<pn::Index>(i + 1));
+      CHECK(seen[i].samples == std::min<pn::Index>(70, static_cast<pn::Index>(i + 1) * max_batch));
+      CHECK(seen[i].total_samples == 70);
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 //   auto p_apm    = make_patterns<estimators::TwoComponent>(net, moments);  // one pass
 
 #include <patternnet/core/batches.hpp>
+#include <patternnet/core/progress.hpp>
 #include <patternnet/estimators/estimator.hpp>
 #include <patternnet/network/sequential.hpp>
 
@@ -19,14 +20,6 @@
 #include <vector>
 
 namespace patternnet {
-
-/// Progress of a pass over a batch source (total_samples = -1 if the source cannot tell).
-struct Progress {
-  Index batches = 0;
-  Index samples = 0;
-  Index total_samples = -1;
-};
-using ProgressCallback = std::function<void(const Progress&)>;
 
 struct MomentOptions {
   /// Also accumulate each layer's input covariance Sigma_x (K x K per layer), which the

@@ -8,6 +8,7 @@
 // attribution ranks what the classifier uses. Every step of every image runs through the
 // network as batches (at most max_batch samples per forward pass).
 
+#include <patternnet/core/progress.hpp>
 #include <patternnet/network/sequential.hpp>
 
 #include <algorithm>
@@ -34,6 +35,9 @@ struct DegradationOptions {
   double low = 0, high = 0;         // uniform range; low == high: the images' min and max
   std::uint64_t seed = 0;           // random values and random order
   Index max_batch = 4096;           // samples per forward pass (memory bound)
+  /// Called after every forward pass; a sample is one (image, step) pair, so
+  /// total_samples = images x (steps + 1).
+  ProgressCallback progress;
 };
 
 struct DegradationCurve {
@@ -177,6 +181,7 @@ template <class T>
       const Index j = q / k_max;
       curve.probability(q % k_max, j) = p(curve.targets[static_cast<std::size_t>(j)], q - start);
     }
+    if (o.progress) o.progress(Progress{start / o.max_batch + 1, start + count, total});
   }
   curve.mean = curve.probability.rowwise().mean();
   curve.sd = ((curve.probability.colwise() - curve.mean).array().square().rowwise().mean()).sqrt().matrix();

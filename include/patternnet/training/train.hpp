@@ -2,7 +2,7 @@
 // The training loop: epochs of shuffled mini-batches, softmax cross-entropy at the logits,
 // parameter gradients by the backward pass, one optimizer step per mini-batch.
 
-#include <patternnet/estimators/fit.hpp>
+#include <patternnet/core/progress.hpp>
 #include <patternnet/training/gradients.hpp>
 #include <patternnet/training/loss.hpp>
 #include <patternnet/training/optimizer.hpp>
