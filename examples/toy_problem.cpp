@@ -1,4 +1,4 @@
-// The paper's linear toy problem (PAPER.md section 1, Kindermans et al. 2018, Fig. 2):
+// The paper's linear toy problem (Kindermans et al. 2018, Fig. 2):
 // why the gradient does not show the signal, and how learned patterns recover it.
 //
 //   x = s + d,  signal s = a_s y,  distractor d = a_d eps,

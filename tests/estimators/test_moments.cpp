@@ -12,7 +12,7 @@ namespace {
 struct Oracle {
   Eigen::RowVectorXd n[2], mean_y[2], c_yy[2];
   Eigen::MatrixXd mean_x[2], c_xy[2];
-  Eigen::MatrixXd pattern_pos, pattern_neg, pattern_linear;  // F x K, literal PAPER.md formulas
+  Eigen::MatrixXd pattern_pos, pattern_neg, pattern_linear;  // F x K, the formulas of docs/concepts.md, literally
 };
 
 Oracle oracle(const Eigen::MatrixXd& x, const Eigen::MatrixXd& z, const Eigen::VectorXd& b, const Eigen::MatrixXd& w) {

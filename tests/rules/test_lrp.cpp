@@ -36,7 +36,7 @@ struct Oracle {
 };
 
 /// R_j = sum_i sum_t coef_t c^t_ij / stab(D^t_i) R_i in the per-contribution form of the
-/// literature (PAPER.md section 5, Zennit's conventions), with explicit loops in double.
+/// literature (docs/methods.md, Zennit's conventions), with explicit loops in double.
 /// w: out x in (a Dense weight, or a conv Jacobian), b: out (per-output bias, expanded),
 /// connected: out x in (1 where input j feeds output i), x: in x N, r: out x N.
 Oracle oracle(Kind kind, const Params& p, const Eigen::MatrixXd& w, const Eigen::VectorXd& b_in,

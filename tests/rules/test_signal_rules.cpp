@@ -1,5 +1,5 @@
 // DeConvNet and Guided Backprop: their ReLU backward against explicit matrices, and the
-// identity with the gradient on a model without ReLUs (PAPER.md section 1: on a linear
+// identity with the gradient on a model without ReLUs (the paper's linear toy problem: on a linear
 // model all three reduce to the weights).
 #include "support.hpp"
 

@@ -75,7 +75,7 @@ private:
 };
 
 /// Deep Taylor decomposition for ReLU networks with inputs in the box [low, high]
-/// (Montavon et al. 2017; PAPER.md section 5): the lowest linear layer -> ZBox(low, high),
+/// (Montavon et al. 2017; docs/methods.md): the lowest linear layer -> ZBox(low, high),
 /// every other linear layer -> ZPlus, ReLU -> Pass. The output layer (not followed by a
 /// ReLU) also gets ZPlus: Deep Taylor treats the explained output as a positive ReLU
 /// neuron (iNNvestigate makes it one by appending a ReLU), so explain a positive y_c.

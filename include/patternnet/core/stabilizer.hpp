@@ -6,7 +6,7 @@
 
 namespace patternnet {
 
-/// stab(z) = z + eps * sign(z) element-wise, with sign(0) = +1 (PAPER.md section 5).
+/// stab(z) = z + eps * sign(z) element-wise, with sign(0) = +1 (Zennit's convention; docs/methods.md).
 /// |stab(z)| >= eps, so for eps > 0 the quotient r / stab(z) is finite for finite r.
 /// eps = 0 leaves z unchanged (a zero denominator then gives Inf/NaN, which explain()
 /// reports with the layer where it appeared).

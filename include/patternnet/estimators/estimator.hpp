@@ -26,7 +26,7 @@ namespace detail {
 /// |w^T v| <= kDenominatorTolerance * |w| |v| (a cosine of 1e-6 between w and v).
 inline constexpr double kDenominatorTolerance = 1e-6;
 
-/// Rows a_i = v_i / (w_i^T v_i) (PAPER.md section 3: w^T a = 1 by construction) of the
+/// Rows a_i = v_i / (w_i^T v_i) (w^T a = 1 by construction) of the
 /// F x K pattern, from V (K x F, column i = v_i) and W (F x K). A neuron whose regime is
 /// empty (count 0) or whose denominator is degenerate gets a zero row and a report entry.
 inline Eigen::MatrixXd normalise(Index layer, const Eigen::MatrixXd& w, const Eigen::MatrixXd& v,

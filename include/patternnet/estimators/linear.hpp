@@ -5,7 +5,7 @@
 
 namespace patternnet::estimators {
 
-/// S_a (PAPER.md section 3): a = cov[x, y] / (w^T cov[x, y]) = cov[x, y] / var(y).
+/// S_a (Kindermans et al. 2018): a = cov[x, y] / (w^T cov[x, y]) = cov[x, y] / var(y).
 struct Linear {
   static constexpr std::string_view name = "S_a";
   static constexpr bool needs_data = true;

@@ -1,5 +1,5 @@
 #pragma once
-// Streaming, mergeable neuron statistics (PAPER.md section 3), accumulated in double.
+// Streaming, mergeable neuron statistics (docs/concepts.md), accumulated in double.
 //
 // For a linear layer with F neurons of K inputs each (Dense: K = in_features, one sample
 // per input sample; Conv2D: K = C*kh*kw, one sample per output position = im2col patch),
@@ -97,7 +97,7 @@ struct LayerMoments {
 
   /// The regime's part of cov[x, y]: E_r[x y] - E_r[x] E[y] (K x F), i.e.
   /// C_r / n_r + E_r[x] (E_r[y] - E[y]); zero columns for empty regimes. This is the
-  /// numerator of the two-component patterns a_+ and a_- (PAPER.md section 3).
+  /// numerator of the two-component patterns a_+ and a_- (docs/concepts.md).
   /// E_r[y] - E[y] is formed as n_o / n (E_r[y] - E_o[y]) (o = the other regime), which
   /// keeps its relative accuracy when y has a large mean.
   [[nodiscard]] Eigen::MatrixXd regime_cross(const RegimeMoments& r) const {

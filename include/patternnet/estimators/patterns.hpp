@@ -15,7 +15,7 @@
 
 namespace patternnet {
 
-/// How a layer's signal estimate s_i(x) is formed (PAPER.md section 3).
+/// How a layer's signal estimate s_i(x) is formed (docs/concepts.md, signal estimators).
 enum class PatternKind : std::uint32_t {
   identity = 0,       // s(x) = x (S_x), no pattern
   single = 1,         // s_i(x) = a_i y_i (S_w, S_a, random)

@@ -1,5 +1,5 @@
 #pragma once
-// Image degradation ("pixel flipping" by patches), the paper's Fig. 4a (PAPER.md section 6).
+// Image degradation ("pixel flipping" by patches), the paper's Fig. 4a (docs/evaluation.md).
 //
 // Each image is split into square patches; patches are ranked by their summed attribution;
 // the top-k patches (k = 0 .. steps, cumulatively) are replaced by perturbation values, and

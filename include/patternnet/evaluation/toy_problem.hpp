@@ -1,5 +1,5 @@
 #pragma once
-// The linear toy problem of PAPER.md section 1: x = s + d with signal s = a_s y and
+// The linear toy problem of Kindermans et al. 2018 (Fig. 2): x = s + d with signal s = a_s y and
 // distractor d = a_d eps. The optimal linear filter must cancel the distractor
 // (w^T a_d = 0) and keep the signal (w^T a_s = 1), so w points away from a_s, while the
 // pattern cov[x, y] / var(y) recovers a_s.

@@ -2,7 +2,7 @@
 // Explanations as pictures: signals in input colours, attributions as heat maps, PNG files.
 // Optional component: link patternnet::image (stb's stb_image_write, Debian libstb-dev).
 //
-// Value-to-colour conventions (PAPER.md section 6, the paper's Fig. 4b / 5):
+// Value-to-colour conventions (the paper's Fig. 4b / 5):
 // - signal (PatternNet, Gradient, DeConvNet, Guided Backprop): u = v / (2 max|v|) + 1/2
 //   per value, so 0 is mid grey (128), -max|v| black and +max|v| white; with 3 channels
 //   each channel is mapped alike (an RGB image), with 1 channel a grey image.

@@ -1,5 +1,5 @@
 #pragma once
-// The signal-estimator quality criterion (PAPER.md section 4):
+// The signal-estimator quality criterion (Kindermans et al. 2018; docs/signal-quality.md):
 //
 //   rho(S) = 1 - max_v corr(y, v^T (x - S(x)))
 //

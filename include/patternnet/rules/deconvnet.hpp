@@ -6,7 +6,7 @@
 
 namespace patternnet::rules {
 
-/// ReLU backward = max(r, 0) (PAPER.md section 5 table); linear layers W^T r, max-pool to
+/// ReLU backward = max(r, 0) (docs/concepts.md, rule table); linear layers W^T r, max-pool to
 /// the argmax, as the gradient. Seed 1. Equals the gradient on a model without ReLUs.
 struct DeConvNet : Gradient {
   template <class T>

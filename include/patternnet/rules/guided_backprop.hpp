@@ -6,7 +6,7 @@
 
 namespace patternnet::rules {
 
-/// ReLU backward = max(r, 0) * 1[z > 0], z the ReLU's recorded input (PAPER.md section 5
+/// ReLU backward = max(r, 0) * 1[z > 0], z the ReLU's recorded input (docs/concepts.md
 /// table); linear layers W^T r, max-pool to the argmax, as the gradient. Seed 1. Equals the
 /// gradient on a model without ReLUs.
 struct GuidedBackprop : Gradient {

@@ -1,5 +1,5 @@
 #pragma once
-// The LRP rules, with Zennit's names and semantics (PAPER.md section 5), so that numbers
+// The LRP rules, with Zennit's names and semantics (docs/methods.md), so that numbers
 // can be compared with Zennit's: Epsilon, Gamma, ZPlus, AlphaBeta, ZBox, Flat, WSquare
 // for linear layers (Dense and Conv2D through the apply_with / apply_transpose_with hooks),
 // Pass for ReLU, winner-takes-all for max-pool (the gradient's routing).
@@ -242,7 +242,7 @@ private:
 ///   z < 0:  z' = (W + g W-) x+ + (b + g b-) + (W + g W+) x-, the same with + and - swapped
 ///   z = 0:  no relevance flows.
 /// For x >= 0 and z > 0 this is the classic gamma rule, W + g W+ and b + g b+ on x
-/// (PAPER.md section 5 table). gamma >= 0, default 0.25 (Zennit's).
+/// (docs/methods.md). gamma >= 0, default 0.25 (Zennit's).
 class Gamma : public detail::Stabilized {
 public:
   static constexpr std::string_view name = "Gamma";

@@ -1,5 +1,5 @@
 #pragma once
-// PatternNet and PatternAttribution (PAPER.md section 5): the gradient's backward pass
+// PatternNet and PatternAttribution (Kindermans et al. 2018; docs/concepts.md): the gradient's backward pass
 // with the weights replaced by what a signal estimator learned.
 //
 // For a linear layer with signal estimate s_i(x) of neuron i and y_i = w_i^T x:

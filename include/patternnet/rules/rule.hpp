@@ -11,7 +11,7 @@ namespace patternnet {
 
 /// What the backward pass starts from at the selected output neuron c:
 /// one = 1 (gradient-type methods), logit = the value y_c (relevance methods, so that the
-/// relevance sums to y_c; PAPER.md section 5).
+/// relevance sums to y_c; docs/methods.md, Seeds).
 enum class Seed { one, logit };
 
 /// The forward quantities of layer `index` that a rule may read.
