@@ -126,21 +126,25 @@ int main(int argc, char** argv) try {
   auto sorted = curves;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.area < b.second.area; });
   for (const auto& [name, c] : sorted) {
-    fmt::print("  {:<36} {:.4f}   p after 2/8/24 steps: {:.3f} {:.3f} {:.3f}\n", name, c.area, c.mean(2), c.mean(8), c.mean(24));
+    fmt::print("  {:<36} {:.4f}   p after 2/8/24 steps: {:.3f} {:.3f} {:.3f}   |x - x0| after 8 steps: {:.2f}\n", name, c.area,
+               c.mean(2), c.mean(8), c.mean(24), c.distance(8));
   }
 
-  // CSV: one row per step, one column per method (mean probability), then the sds.
+  // CSV: one row per step, one column per method (mean probability), then the sds, then the
+  // mean distances |x_k - x_0| of the perturbed inputs.
   const auto csv = out_dir / "image_degradation.csv";
   {
     std::ofstream out(csv);
     out << "step,patches_replaced";
     for (const auto& [name, c] : curves) out << ",\"" << name << " mean\"";
     for (const auto& [name, c] : curves) out << ",\"" << name << " sd\"";
+    for (const auto& [name, c] : curves) out << ",\"" << name << " distance\"";
     out << "\n";
     for (pn::Index k = 0; k <= opt.steps; ++k) {
       out << k << "," << k * opt.patches_per_step;
       for (const auto& [name, c] : curves) out << "," << c.mean(k);
       for (const auto& [name, c] : curves) out << "," << c.sd(k);
+      for (const auto& [name, c] : curves) out << "," << c.distance(k);
       out << "\n";
     }
   }

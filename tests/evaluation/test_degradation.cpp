@@ -35,10 +35,12 @@ Reader reader(pn::Index n, unsigned seed) {
 }
 
 // The experiment written plainly: one image and one step at a time.
+// distance(k, j) = ||x_k - x_0|| of image j.
 Eigen::MatrixXd naive(const pn::Sequential<double>& net, const pn::Batch<double>& images, const pn::Batch<double>& attr,
-                      const pn::Matrix<double>& replacement, pn::Index patch, pn::Index steps) {
+                      const pn::Matrix<double>& replacement, pn::Index patch, pn::Index steps, Eigen::MatrixXd& distance) {
   const pn::Shape s = images.shape;
   Eigen::MatrixXd out(steps + 1, images.size());
+  distance.resize(steps + 1, images.size());
   for (pn::Index j = 0; j < images.size(); ++j) {
     pn::Batch<double> x(s, pn::Matrix<double>(images.data.col(j)));
     const pn::Index target = [&] { pn::Index c; net.forward(x).data.col(0).maxCoeff(&c); return c; }();
@@ -58,6 +60,7 @@ Eigen::MatrixXd naive(const pn::Sequential<double>& net, const pn::Batch<double>
           for (pn::Index xx = x0; xx < x0 + patch; ++xx) x.data(s.at(0, y, xx), 0) = replacement(s.at(0, y, xx), j);
       }
       out(k, j) = net.forward(x).data(target, 0);
+      distance(k, j) = (x.data.col(0) - images.data.col(j)).norm();
     }
   }
   return out;
@@ -95,12 +98,16 @@ TEST_CASE("degradation: the batched implementation equals a per-image loop, for 
   o.steps = 9;
   o.perturbation = Opt::Perturbation::mean;
   const Eigen::MatrixXd replacement = r.images.data.rowwise().mean().replicate(1, 7);
-  const Eigen::MatrixXd expected = naive(r.net, r.images, attribution, replacement, 2, 9);
+  Eigen::MatrixXd distance;
+  const Eigen::MatrixXd expected = naive(r.net, r.images, attribution, replacement, 2, 9, distance);
   for (pn::Index max_batch : {1, 3, 16, 1000}) {
     o.max_batch = max_batch;
     std::vector<pn::Progress> seen;
     o.progress = [&](const pn::Progress& p) { seen.push_back(p); };
-    CHECK((pn::degrade(r.net, r.images, attribution, o).probability - expected).cwiseAbs().maxCoeff() < 1e-15);
+    const auto curve = pn::degrade(r.net, r.images, attribution, o);
+    CHECK((curve.probability - expected).cwiseAbs().maxCoeff() < 1e-15);
+    CHECK(curve.distance(0) == 0);
+    CHECK((curve.distance - distance.rowwise().mean()).cwiseAbs().maxCoeff() < 1e-14);
     // 7 images x 10 steps = 70 forward samples, reported once per forward pass.
     REQUIRE(seen.size() == static_cast<std::size_t>((70 + max_batch - 1) / max_batch));
     for (std::size_t i = 0; i < seen.size(); ++i) {

@@ -34,7 +34,7 @@ struct DegradationOptions {
   Perturbation perturbation = Perturbation::uniform;
   double low = 0, high = 0;         // uniform range; low == high: the images' min and max
   std::uint64_t seed = 0;           // random values and random order
-  Index max_batch = 4096;           // samples per forward pass (memory bound)
+  Index max_batch = 32;             // samples per forward pass (memory bound; small is fast too)
   /// Called after every forward pass; a sample is one (image, step) pair, so
   /// total_samples = images x (steps + 1).
   ProgressCallback progress;
@@ -45,6 +45,10 @@ struct DegradationCurve {
   /// k perturbation steps (k = 0 is the original image); (steps + 1) x N.
   Eigen::MatrixXd probability;
   Eigen::VectorXd mean, sd;   // over images, per step
+  /// Mean over images of the Euclidean distance ||x_k - x_0|| of the perturbed input from
+  /// the original, per step: how much input the perturbation changed (a perturbation that
+  /// moves some patches much further than others biases the comparison of orders).
+  Eigen::VectorXd distance;
   /// Area under the mean curve, trapezoidal, with the step axis scaled to [0, 1]
   /// (1 = the probability never falls, 0 = it is gone at once).
   double area = 0;
@@ -160,6 +164,7 @@ template <class T>
 
   // All (image, step) samples in batches of at most max_batch: sample q = j * k_max + k.
   curve.probability.resize(k_max, n);
+  curve.distance = Eigen::VectorXd::Zero(k_max);
   const Index total = n * k_max;
   for (Index start = 0; start < total; start += o.max_batch) {
     const Index count = std::min(o.max_batch, total - start);
@@ -175,6 +180,7 @@ template <class T>
           for (Index y = y0; y < y0 + o.patch_size; ++y)
             for (Index x = x0; x < x0 + o.patch_size; ++x) col(s.at(c, y, x)) = replacement(s.at(c, y, x), j);
       }
+      curve.distance(k) += (col - images.data.col(j)).template cast<double>().norm();
     }
     const Eigen::MatrixXd p = detail::probabilities(net, batch);
     for (Index q = start; q < start + count; ++q) {
@@ -184,6 +190,7 @@ template <class T>
     if (o.progress) o.progress(Progress{start / o.max_batch + 1, start + count, total});
   }
   curve.mean = curve.probability.rowwise().mean();
+  curve.distance /= static_cast<double>(n);
   curve.sd = ((curve.probability.colwise() - curve.mean).array().square().rowwise().mean()).sqrt().matrix();
   curve.area = (curve.mean.sum() - 0.5 * (curve.mean(0) + curve.mean(k_max - 1))) / static_cast<double>(o.steps);
   return curve;

@@ -30,7 +30,7 @@ struct SmoothGradOptions {
   std::uint64_t seed = 0;
   /// At most this many noisy copies per forward + backward pass (>= 1), as in
   /// IntegratedGradientsOptions::chunk.
-  Index chunk = 256;
+  Index chunk = 32;
 };
 
 namespace detail {
