@@ -116,9 +116,13 @@ template <class T>
 
   const Index n = images.size(), k_max = o.steps + 1;
   DegradationCurve curve;
-  const Eigen::MatrixXd p0 = detail::probabilities(net, images);
+  // The originally predicted classes, max_batch images per forward pass.
   curve.targets.resize(static_cast<std::size_t>(n));
-  for (Index j = 0; j < n; ++j) p0.col(j).maxCoeff(&curve.targets[static_cast<std::size_t>(j)]);
+  for (Index start = 0; start < n; start += o.max_batch) {
+    const Index count = std::min(o.max_batch, n - start);
+    const Matrix<T> out = net.forward(Batch<T>(s, Matrix<T>(images.data.middleCols(start, count)))).data;
+    for (Index j = 0; j < count; ++j) out.col(j).maxCoeff(&curve.targets[static_cast<std::size_t>(start + j)]);
+  }
 
   // Replacement values for every pixel of every image.
   Matrix<T> replacement;
