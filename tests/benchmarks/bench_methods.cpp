@@ -37,9 +37,11 @@ void integrated_gradients_32(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(pn::methods::integrated_gradients(net(), batch(), pn::Target::argmax(), o));
   count_samples(state);
 }
+// Argument: the chunk (noisy copies per pass).
 void smoothgrad_16(benchmark::State& state) {
   pn::methods::SmoothGradOptions o;
   o.samples = 16;
+  o.chunk = state.range(0);
   for (auto _ : state) benchmark::DoNotOptimize(pn::methods::smoothgrad(net(), batch(), pn::Target::argmax(), o));
   count_samples(state);
 }
@@ -69,7 +71,7 @@ BENCHMARK_CAPTURE(explain, epsilon_plus_flat, pn::composites::EpsilonPlusFlat{})
 BENCHMARK_CAPTURE(explain, epsilon_gamma_box, pn::composites::EpsilonGammaBox{0.0, 1.0})->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(explain, deep_taylor, pn::composites::DeepTaylor{0.0, 1.0})->Unit(benchmark::kMillisecond);
 BENCHMARK(integrated_gradients_32)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond);
-BENCHMARK(smoothgrad_16)->Unit(benchmark::kMillisecond);
+BENCHMARK(smoothgrad_16)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond);
 BENCHMARK(degradation_24_steps)->Arg(32)->Arg(4096)->Unit(benchmark::kMillisecond);
 
 PATTERNNET_BENCHMARK_MAIN("reference_forward")
