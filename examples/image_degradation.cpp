@@ -1,11 +1,13 @@
 // The paper's Fig. 4a at small scale: image degradation on the Fashion-MNIST test set.
 // Patches of 4 x 4 pixels are ranked by each method's summed attribution and replaced,
-// most relevant first, by uniform random values in [0, 1]; the softmax probability of the
-// originally predicted class is recorded after each step. Steeper (smaller area) is better.
+// most relevant first, by uniform random values in [0, 1] (or the per-pixel mean, or a
+// blur); the softmax probability of the originally predicted class is recorded after each
+// step. Steeper (smaller area) is better. See docs/evaluation.md for a measured run.
 //
 // Usage: image_degradation [output directory] [cache directory] [number of test images]
 //                          [perturbation: uniform (default) | mean | blur]
-//   writes image_degradation.csv (the curves) and image_degradation.svg.
+//   writes image_degradation.csv (per step and method: mean and sd of the probability, mean
+//   distance of the perturbed input from the original) and image_degradation.svg.
 
 #include <patternnet/patternnet.hpp>
 #include <patternnet/composites/presets.hpp>
