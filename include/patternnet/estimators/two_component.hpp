@@ -5,8 +5,8 @@
 
 namespace patternnet::estimators {
 
-/// S_a+- (Kindermans et al. 2018; docs/concepts.md), with E+ / E- the means over the samples in the positive
-/// (w^T x + b > 0) / negative regime and E the mean over all samples:
+/// S_a+- (Kindermans et al. 2018; docs/concepts.md), with E+ / E- the means over the
+/// samples in the positive (w^T x + b > 0) / negative regime and E the mean over all samples:
 ///   a+ = (E+[x y] - E+[x] E[y]) / w^T(E+[x y] - E+[x] E[y]),  a- likewise with E-.
 /// A neuron never in a regime gets a zero pattern for it (reported).
 struct TwoComponent {
