@@ -15,11 +15,9 @@ int main() {
   net.set_input_shape({1, 8, 8});
   std::mt19937 rng(42);
   std::normal_distribution<float> normal(0.0f, 0.5f);
-  for (pn::Index l : {0, 4}) {
-    std::visit([&](auto& layer) {
-      if constexpr (pn::LinearLayer<std::decay_t<decltype(layer)>>) layer.weight() = layer.weight().unaryExpr([&](float) { return normal(rng); });
-    }, net.layer(l));
-  }
+  pn::for_each_linear(net, [&](pn::Index, auto& layer) {
+    layer.weight() = layer.weight().unaryExpr([&](float) { return normal(rng); });
+  });
 
   // Two images: a bright vertical bar and a bright horizontal bar.
   pn::Batch<float> x({1, 8, 8}, 2);

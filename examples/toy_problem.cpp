@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   // The model: the least-squares filter recovering y from x, as a one-layer network.
   pn::Sequential<double> net{pn::fit_linear_filter(train.x, train.y)};
   net.set_input_shape({2, 1, 1});
-  const Eigen::VectorXd w = std::get<pn::Dense<double>>(net.layer(0)).weight().row(0).transpose();
+  const Eigen::VectorXd w = net.get<pn::Dense<double>>(0).weight().row(0).transpose();
   const Vec2 a_s = toy.signal_direction, a_d = toy.distractor_direction;
 
   fmt::print("The linear toy problem: x = a_s y + a_d eps, n = {} training samples\n", train.y.size());
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     pn::Sequential<double> m{pn::fit_linear_filter(d.x, d.y)};
     m.set_input_shape({2, 1, 1});
     const pn::Batch<double> xb({2, 1, 1}, d.x);
-    const Eigen::VectorXd wr = std::get<pn::Dense<double>>(m.layer(0)).weight().row(0).transpose();
+    const Eigen::VectorXd wr = m.get<pn::Dense<double>>(0).weight().row(0).transpose();
     const Eigen::VectorXd ar = pn::fit_patterns<est::Linear>(m, pn::batches(xb, 1000)).layers()[0].a.row(0).transpose();
     fmt::print("  {:>14} {:>14.1f} {:>16.1f} {:>12.3f} {:>14.4f}\n", angle, degrees(wr), degrees(ar), cosine(wr, a_s), cosine(ar, a_s));
     w_curve.emplace_back(angle, degrees(wr));

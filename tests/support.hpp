@@ -64,17 +64,11 @@ namespace support {
 
 /// Fills every weight and bias of a network with seeded uniform values in [-1, 1] * scale.
 template <class T>
-void randomize(pn::Sequential<T>& net, unsigned seed, double scale = 1.0) {
-  for (pn::Index l = 0; l < net.size(); ++l) {
-    std::visit(
-        [&](auto& layer) {
-          if constexpr (pn::LinearLayer<std::decay_t<decltype(layer)>>) {
-            layer.weight() = random_matrix<T>(layer.weight().rows(), layer.weight().cols(), seed++, -scale, scale);
-            if (layer.has_bias()) layer.bias() = random_matrix<T>(layer.bias().size(), 1, seed++, -scale, scale);
-          }
-        },
-        net.layer(l));
-  }
+void randomize(pn::Graph<T>& net, unsigned seed, double scale = 1.0) {
+  pn::for_each_linear(net, [&](pn::Index, auto& layer) {
+    layer.weight() = random_matrix<T>(layer.weight().rows(), layer.weight().cols(), seed++, -scale, scale);
+    if (layer.has_bias()) layer.bias() = random_matrix<T>(layer.bias().size(), 1, seed++, -scale, scale);
+  });
 }
 
 /// A network mixing every layer type: dilated 'same' conv, max-pool, strided padded

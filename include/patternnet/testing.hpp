@@ -26,7 +26,7 @@ struct GradientCheck {
 /// Use double; step h ~ 1e-6 gives errors ~ 1e-8 on smooth pieces. Kinks (ReLU at 0,
 /// max-pool ties) within h of x give large errors: use random, untied inputs.
 template <class T>
-[[nodiscard]] GradientCheck check_gradient(const Sequential<T>& net, const Batch<T>& x,
+[[nodiscard]] GradientCheck check_gradient(const Graph<T>& net, const Batch<T>& x,
                                            T h = T(1e-6), unsigned seed = 1) {
   const ForwardRecord<T> rec = net.record(x);
   std::mt19937_64 rng(seed);
@@ -94,7 +94,7 @@ struct ConservationCheck {
 /// only where no bias and no stabiliser absorbs any: use a bias-free network (or
 /// Bias{false}) and a small epsilon, and expect errors of order epsilon / |z|.
 template <class T, class R>
-[[nodiscard]] ConservationCheck check_conservation(const Sequential<T>& net, const R& rule, const Batch<T>& x,
+[[nodiscard]] ConservationCheck check_conservation(const Graph<T>& net, const R& rule, const Batch<T>& x,
                                                    const Target& target = Target::argmax()) {
   ExplainOptions options;
   options.layer_sums = true;

@@ -39,7 +39,7 @@ void poke(std::vector<char>& b, std::size_t offset, V value) {
 
 /// Bit-exact equality of two networks: layer descriptions, weights, biases, input shape.
 template <class T>
-bool identical(const pn::Sequential<T>& a, const pn::Sequential<T>& b) {
+bool identical(const pn::Graph<T>& a, const pn::Graph<T>& b) {
   if (a.size() != b.size() || a.ready() != b.ready()) return false;
   if (a.ready() && !(a.input_shape() == b.input_shape())) return false;
   for (pn::Index l = 0; l < a.size(); ++l) {
@@ -61,9 +61,11 @@ bool identical(const pn::Sequential<T>& a, const pn::Sequential<T>& b) {
   return true;
 }
 
-// Conv2D(2->3, 3x3, same, dilation 2) at offset 44 of support::mixed_net's file: the tag
+// Node 0 of support::mixed_net's file starts at offset 44: its name (u32 length 0), its
+// inputs (u32 count 1, i64 -1), then the layer, Conv2D(2->3, 3x3, same, dilation 2): the tag
 // (u32), then in, out, kh, kw, sh, sw, dh, dw, ph, pw (i64 each).
-constexpr std::size_t kFirstLayer = 8 + 4 + 4 + 24 + 4;
+constexpr std::size_t kFirstNode = 8 + 4 + 4 + 24 + 4;
+constexpr std::size_t kFirstLayer = kFirstNode + 4 + 4 + 8;
 
 }  // namespace
 
@@ -86,9 +88,11 @@ TEST_CASE("model files round-trip bit-exactly (every layer type and option, floa
   const auto small_back = pn::io::load_model<float>(dir.path / "s.pnm");
   CHECK_FALSE(small_back.ready());
   CHECK(identical(small, small_back));
-  // 8 magic + 4 version + 4 scalar + 24 shape + 4 count + conv (4 + 80 + 2 + 2*6 floats)
-  // + pool (4 + 48) + flatten 4 + dense (4 + 16 + 1 + 96 floats) + 8 checksum
-  const auto expected = 8 + 4 + 4 + 24 + 4 + (4 + 80 + 2 + 4 * 12) + (4 + 48) + 4 + (4 + 16 + 1 + 4 * 96) + 8;
+  // 8 magic + 4 version + 4 scalar + 24 shape + 4 count + per node 16 (empty name, one
+  // input) + conv (4 + 80 + 2 + 2*6 floats) + pool (4 + 48) + flatten 4 + dense (4 + 16 + 1
+  // + 96 floats) + 8 checksum
+  const auto expected =
+      8 + 4 + 4 + 24 + 4 + 4 * 16 + (4 + 80 + 2 + 4 * 12) + (4 + 48) + 4 + (4 + 16 + 1 + 4 * 96) + 8;
   CHECK(fs::file_size(dir.path / "s.pnm") == static_cast<std::uintmax_t>(expected));
 }
 
@@ -120,12 +124,27 @@ TEST_CASE("corrupt model files throw FormatError and leave the caller's network 
   SECTION("wrong version") {
     auto b = bytes;
     poke<std::uint32_t>(b, 8, 7);
-    expect(b, true, "format version 7 is not supported (this build reads version 1)");
+    expect(b, true, "format version 7 is not supported (this build reads versions 1 and 2)");
   }
   SECTION("unknown layer type") {
     auto b = bytes;
-    poke<std::uint32_t>(b, kFirstLayer, 9);
-    expect(b, true, "layer 0 has unknown type 9");
+    poke<std::uint32_t>(b, kFirstLayer, 99);
+    expect(b, true, "layer 0 has unknown type 99");
+  }
+  SECTION("a node reading a later node") {
+    auto b = bytes;
+    poke<std::int64_t>(b, kFirstNode + 8, 3);
+    expect(b, true, "layer 0: Graph::add(): node 0 (Conv2D) reads node 3, which is not an earlier node");
+  }
+  SECTION("more inputs than the file has bytes") {
+    auto b = bytes;
+    poke<std::uint32_t>(b, kFirstNode + 4, 0x7fffffff);
+    expect(b, true, "truncated: layer 0 has 2147483647 inputs");
+  }
+  SECTION("a name longer than the file") {
+    auto b = bytes;
+    poke<std::uint32_t>(b, kFirstNode, 0x7fffffff);
+    expect(b, true, "truncated: a node name has 2147483647 bytes");
   }
   SECTION("invalid hyper-parameter") {
     auto b = bytes;

@@ -64,6 +64,36 @@ TEST_CASE("Integrated Gradients: Riemann-middle and trapezoid on a hand-computed
   CHECK(std::abs(fine.completeness_error(0)) < 1e-14);
 }
 
+TEST_CASE("Integrated Gradients: user-given path points and weights") {
+  const auto net = kink_net(2.0);
+  pn::Batch<double> x({2, 1, 1}, 1);
+  x.data << 1, 0.5;
+  // alpha 0.2, 0.5, 0.9 with weights 0.1, 0.2, 0.3: the gradient is 2 above 0.3 -> 2 * (0.2 + 0.3).
+  pm::IntegratedGradientsOptions<double> given;
+  given.alphas = {0.2, 0.5, 0.9};
+  given.weights = {0.1, 0.2, 0.3};
+  CHECK(pm::integrated_gradients(net, x, pn::Target::argmax(), given).attribution.data(0, 0) == Approx(1.0).epsilon(1e-15));
+  // the Riemann-middle nodes and weights, given by hand, reproduce that rule bit for bit on a CNN
+  const auto cnn = small_cnn<double>(4);
+  const pn::Batch<double> images(cnn.input_shape(), support::random_matrix<double>(64, 3, 5, 0, 1));
+  pm::IntegratedGradientsOptions<double> middle;
+  middle.steps = 7;
+  pm::IntegratedGradientsOptions<double> by_hand;
+  for (int k = 0; k < 7; ++k) {
+    by_hand.alphas.push_back((k + 0.5) / 7.0);
+    by_hand.weights.push_back(1.0 / 7.0);
+  }
+  CHECK(pm::integrated_gradients(cnn, images, pn::Target::argmax(), by_hand).attribution.data ==
+        pm::integrated_gradients(cnn, images, pn::Target::argmax(), middle).attribution.data);
+  pm::IntegratedGradientsOptions<double> bad;
+  bad.alphas = {0.5};
+  CHECK_THROWS_WITH(pm::integrated_gradients(net, x, pn::Target::argmax(), bad),
+                    Contains("1 path points (alphas) but 0 weights"));
+  bad.weights = {std::nan("")};
+  CHECK_THROWS_WITH(pm::integrated_gradients(net, x, pn::Target::argmax(), bad),
+                    Contains("path point 0 has alpha 0.5 and weight nan; both must be finite"));
+}
+
 TEST_CASE("Integrated Gradients is exact on a linear model, with any baseline") {
   // f = W x + b is linear: the gradient is constant along the path, so the attribution is
   // (x - x-bar) .* w_c and completeness holds to rounding, for any m and either quadrature.

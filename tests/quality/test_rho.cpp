@@ -2,6 +2,8 @@
 
 #include <patternnet/quality/rho.hpp>
 
+#include <Eigen/SVD>
+
 #include <catch2/catch.hpp>
 
 namespace est = pn::estimators;

@@ -4,6 +4,7 @@
 
 #include "support.hpp"
 
+#include <stdexcept>
 #include <vector>
 
 namespace lrp_support {
@@ -12,16 +13,19 @@ namespace lrp_support {
 /// every layer from top-1 down to 0 (Flatten passes r). Returns the quantity at the input
 /// of every layer: out[l] for l < top, out[top] = seed.
 template <class T, class Step>
-std::vector<pn::Matrix<T>> replay(const pn::Sequential<T>& net, const pn::ForwardRecord<T>& rec, pn::Index top,
+std::vector<pn::Matrix<T>> replay(const pn::Graph<T>& net, const pn::ForwardRecord<T>& rec, pn::Index top,
                                   const pn::Matrix<T>& seed, Step&& step) {
   std::vector<pn::Matrix<T>> out(static_cast<std::size_t>(top + 1));
   out[static_cast<std::size_t>(top)] = seed;
   for (pn::Index l = top - 1; l >= 0; --l) {
     const auto i = static_cast<std::size_t>(l);
-    const pn::LayerContext<T> ctx{l, rec.activations[i], rec.activations[i + 1], rec.argmax[i]};
+    const pn::Matrix<T>* inputs[] = {&rec.activations[i]};
+    const pn::LayerContext<T> ctx{l, rec.activations[i], rec.activations[i + 1], inputs, rec.caches[i]};
     out[i] = std::visit(
         [&](const auto& layer) -> pn::Matrix<T> {
-          if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, pn::Flatten<T>>) return out[i + 1];
+          using L = std::decay_t<decltype(layer)>;
+          if constexpr (std::is_same_v<L, pn::Flatten<T>>) return out[i + 1];
+          else if constexpr (L::arity != 1) throw std::logic_error("replay(): chains only");
           else return step(l, layer, ctx, out[i + 1]);
         },
         net.layer(l));
@@ -29,13 +33,10 @@ std::vector<pn::Matrix<T>> replay(const pn::Sequential<T>& net, const pn::Forwar
   return out;
 }
 
-/// Calls the hook of `rule` for the layer's category.
+/// Calls the hook of `rule` for the layer (single-input layers only).
 template <class R, class L, class T>
 pn::Matrix<T> hook(const R& rule, const L& layer, const pn::LayerContext<T>& ctx, const pn::Matrix<T>& r) {
-  if constexpr (pn::LinearLayer<L>) return rule.linear(layer, ctx, r);
-  else if constexpr (std::is_same_v<L, pn::ReLU<T>>) return rule.relu(layer, ctx, r);
-  else if constexpr (std::is_same_v<L, pn::MaxPool2D<T>>) return rule.max_pool(layer, ctx, r);
-  else return rule.softmax(layer, ctx, r);
+  return L::rule_hook(rule, layer, ctx, r);
 }
 
 /// The seed explain() uses: y_c (or 1) at the selected logit, 0 elsewhere.

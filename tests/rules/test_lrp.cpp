@@ -126,8 +126,9 @@ void check_rule(Kind kind, const Params& p, const L& layer, const pn::Matrix<T>&
                 const Eigen::MatrixXd& connected) {
   const R rule = make_rule<R>(kind, p);
   const pn::Matrix<T> z = layer.forward(x);
-  const pn::IndexMatrix none;
-  const pn::LayerContext<T> ctx{0, x, z, none};
+  const pn::LayerCache<T> none;
+  const pn::Matrix<T>* inputs[] = {&x};
+  const pn::LayerContext<T> ctx{0, x, z, inputs, none};
   const pn::Matrix<T> got = rule.linear(layer, ctx, r);
   const Oracle o = oracle(kind, p, w_explicit, b_explicit, connected, x.template cast<double>(), r.template cast<double>());
   REQUIRE(got.rows() == o.relevance.rows());
@@ -241,8 +242,9 @@ TEST_CASE("ZBox accepts scalar bounds and checks per-input bounds against the la
   const pn::Matrix<double> x = support::random_matrix<double>(7, 2, 42, -0.5, 0.5);
   const pn::Matrix<double> r = support::random_matrix<double>(5, 2, 43);
   const pn::Matrix<double> z = layer.forward(x);
-  const pn::IndexMatrix none;
-  const pn::LayerContext<double> ctx{4, x, z, none};
+  const pn::LayerCache<double> none;
+  const pn::Matrix<double>* inputs[] = {&x};
+  const pn::LayerContext<double> ctx{4, x, z, inputs, none};
   const pn::Matrix<double> scalar = pn::rules::ZBox{-1, 1}.linear(layer, ctx, r);
   const pn::Matrix<double> vector =
       pn::rules::ZBox{Eigen::VectorXd::Constant(7, -1), Eigen::VectorXd::Constant(7, 1)}.linear(layer, ctx, r);

@@ -44,13 +44,9 @@ double cancellation(const pn::Sequential<T>& net, const pn::ForwardRecord<T>& re
 /// these add up over the layers (F = the sum of the fan-ins); factor 8 for the products and
 /// the sums of the backward pass itself.
 template <class T>
-double lrp0_tolerance(const pn::Sequential<T>& net, double kappa) {
+double lrp0_tolerance(const pn::Graph<T>& net, double kappa) {
   double fan_in = 0;
-  for (const auto& layer : net.layers()) {
-    std::visit([&](const auto& l) {
-      if constexpr (pn::LinearLayer<std::decay_t<decltype(l)>>) fan_in += double(l.weight().cols());
-    }, layer);
-  }
+  pn::for_each_linear(net, [&](pn::Index, const auto& l) { fan_in += double(l.weight().cols()); });
   return 8 * (std::numeric_limits<T>::epsilon() / 2) * kappa * fan_in;
 }
 

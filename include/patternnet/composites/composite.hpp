@@ -1,123 +1,128 @@
 #pragma once
-// Composites: a rule per layer, picked by first match (Zennit's LayerMapComposite and
+// Composites: a rule per node, picked by first match (Zennit's LayerMapComposite and
 // SpecialFirstLayerMapComposite). A composite is resolved on a network into a per-layer
 // rule table, which is itself a Rule; explain() and backward() resolve a composite on the
 // network they are given, so a composite is accepted wherever a rule is.
 
-#include <patternnet/network/sequential.hpp>
+#include <patternnet/composites/any_rule.hpp>
+#include <patternnet/network/graph.hpp>
 #include <patternnet/rules/deconvnet.hpp>
 #include <patternnet/rules/gradient.hpp>
 #include <patternnet/rules/guided_backprop.hpp>
 #include <patternnet/rules/lrp.hpp>
 
+#include <fmt/ranges.h>
+
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace patternnet::composites {
 
-/// The layer types of a Sequential network.
-enum class LayerType { dense, conv2d, relu, max_pool2d, softmax, flatten };
+/// The layer categories (layers/traits.hpp): linear, activation, pooling, normalization,
+/// merge, shape.
+using Category = LayerCategory;
 
-/// Groups of layer types: linear = Dense, Conv2D; activation = ReLU; pooling = MaxPool2D;
-/// other = Softmax, Flatten.
-enum class Category { linear, activation, pooling, other };
-
-template <class T>
-[[nodiscard]] LayerType layer_type(const Layer<T>& layer) {
-  return std::visit(
-      [](const auto& l) {
-        using L = std::decay_t<decltype(l)>;
-        if constexpr (std::is_same_v<L, Dense<T>>) return LayerType::dense;
-        else if constexpr (std::is_same_v<L, Conv2D<T>>) return LayerType::conv2d;
-        else if constexpr (std::is_same_v<L, ReLU<T>>) return LayerType::relu;
-        else if constexpr (std::is_same_v<L, MaxPool2D<T>>) return LayerType::max_pool2d;
-        else if constexpr (std::is_same_v<L, Softmax<T>>) return LayerType::softmax;
-        else return LayerType::flatten;
-      },
-      layer);
-}
-
-[[nodiscard]] constexpr Category category(LayerType t) noexcept {
-  switch (t) {
-    case LayerType::dense:
-    case LayerType::conv2d: return Category::linear;
-    case LayerType::relu: return Category::activation;
-    case LayerType::max_pool2d: return Category::pooling;
-    default: return Category::other;
-  }
-}
-
-/// Which layers a mapping applies to: every layer, one layer index, one layer type, or
-/// one category.
+/// Which nodes a mapping applies to: every node, one node index, one node name, one layer
+/// type (by name, e.g. "Conv2D", or Match::type<Conv2D>()), or one category.
 class Match {
 public:
-  [[nodiscard]] static Match any() noexcept { return Match{}; }
-  [[nodiscard]] static Match index(Index l) noexcept { return Match{Kind::index, l, {}, {}}; }
-  [[nodiscard]] static Match type(LayerType t) noexcept { return Match{Kind::type, -1, t, {}}; }
-  [[nodiscard]] static Match category(Category c) noexcept { return Match{Kind::category, -1, {}, c}; }
+  [[nodiscard]] static Match any() { return Match{}; }
+  [[nodiscard]] static Match index(Index l) { return Match{Kind::index, l, {}, {}}; }
+  /// The layer type named `type` (layer_type_names); throws ConfigError for another name.
+  [[nodiscard]] static Match type(std::string_view type) {
+    if (!is_layer_type_name(type)) {
+      patternnet::detail::fail<ConfigError>("Match::type(): '{}' is not a layer type; the layer types are {}", type,
+                                            fmt::join(layer_type_names, ", "));
+    }
+    return Match{Kind::type, -1, std::string(type), {}};
+  }
+  template <template <class> class L>
+  [[nodiscard]] static Match type() {
+    return type(L<float>::name);
+  }
+  [[nodiscard]] static Match category(Category c) { return Match{Kind::category, -1, {}, c}; }
+  /// The node added with this name (Graph::add).
+  [[nodiscard]] static Match name(std::string node) { return Match{Kind::name, -1, std::move(node), {}}; }
 
-  /// Whether layer `l` of type `t` matches.
-  [[nodiscard]] bool operator()(Index l, LayerType t) const noexcept {
+  /// Whether node `l` of `net` matches.
+  template <class T>
+  [[nodiscard]] bool operator()(const Graph<T>& net, Index l) const {
     switch (kind_) {
       case Kind::index: return l == index_;
-      case Kind::type: return t == type_;
-      case Kind::category: return composites::category(t) == category_;
+      case Kind::type: return layer_name<T>(net.layer(l)) == text_;
+      case Kind::category: return layer_category<T>(net.layer(l)) == category_;
+      case Kind::name: return net.name(l) == text_;
       default: return true;
     }
   }
 
 private:
-  enum class Kind { any, index, type, category };
+  enum class Kind { any, index, type, category, name };
   Match() = default;
-  Match(Kind k, Index l, LayerType t, Category c) : kind_(k), index_(l), type_(t), category_(c) {}
+  Match(Kind k, Index l, std::string text, Category c) : kind_(k), index_(l), text_(std::move(text)), category_(c) {}
 
   Kind kind_ = Kind::any;
   Index index_ = -1;
-  LayerType type_{};
+  std::string text_;
   Category category_{};
 };
 
-/// Every rule a composite can assign to a layer.
-using AnyRule = std::variant<rules::Gradient, rules::Pass, rules::DeConvNet, rules::GuidedBackprop, rules::Epsilon,
-                             rules::Gamma, rules::ZPlus, rules::AlphaBeta, rules::ZBox, rules::Flat, rules::WSquare>;
-
-/// A rule for the layers that `match` selects.
+/// A rule for the nodes that `match` selects: any rule (AnyRule), built-in or not.
 struct Mapping {
   Match match;
   AnyRule rule;
 };
 
-/// A composite resolved on one network: the rule of every layer, and the seed. A Rule for
-/// networks of any scalar type; use it only with the network it was resolved on (same
-/// layer count; hooks throw ConfigError for a layer index beyond it).
+/// A composite resolved on one network: the rule of every node, and the seed. A Rule for
+/// networks of any scalar type; use it only with the network it was resolved on (same node
+/// count; hooks throw ConfigError for a node beyond it). The mapped rules' own seed() and
+/// finish() are not used: the composite's seed starts the pass, and the quantity arriving
+/// at the input is the result.
 class Resolved {
 public:
   Resolved(Seed seed, std::vector<AnyRule> rules) : seed_(seed), rules_(std::move(rules)) {}
 
   [[nodiscard]] Seed seed() const noexcept { return seed_; }
   [[nodiscard]] Index size() const noexcept { return static_cast<Index>(rules_.size()); }
-  /// The rule of layer l.
-  [[nodiscard]] const AnyRule& rule(Index l) const { return rules_.at(static_cast<std::size_t>(l)); }
+  /// The rule of node l.
+  [[nodiscard]] const AnyRule& rule(Index l) const { return at(l); }
 
   template <LinearLayer L, class T>
   [[nodiscard]] Matrix<T> linear(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
-    return std::visit([&](const auto& rule) { return rule.linear(layer, ctx, r); }, at(ctx.index));
+    return at(ctx.index).hook(layer, ctx, r);
   }
   template <class T>
   [[nodiscard]] Matrix<T> relu(const ReLU<T>& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
-    return std::visit([&](const auto& rule) { return rule.relu(layer, ctx, r); }, at(ctx.index));
+    return at(ctx.index).hook(layer, ctx, r);
   }
   template <class T>
   [[nodiscard]] Matrix<T> max_pool(const MaxPool2D<T>& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
-    return std::visit([&](const auto& rule) { return rule.max_pool(layer, ctx, r); }, at(ctx.index));
+    return at(ctx.index).hook(layer, ctx, r);
   }
   template <class T>
   [[nodiscard]] Matrix<T> softmax(const Softmax<T>& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
-    return std::visit([&](const auto& rule) { return rule.softmax(layer, ctx, r); }, at(ctx.index));
+    return at(ctx.index).hook(layer, ctx, r);
   }
-  /// Every rule of AnyRule returns what arrives at the input unchanged.
+  template <class L, class T>
+  [[nodiscard]] Matrix<T> avg_pool(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
+    return at(ctx.index).hook(layer, ctx, r);
+  }
+  template <class T>
+  [[nodiscard]] Matrix<T> batch_norm(const BatchNorm2D<T>& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
+    return at(ctx.index).hook(layer, ctx, r);
+  }
+  template <class T>
+  [[nodiscard]] std::vector<Matrix<T>> add(const Add<T>& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
+    return at(ctx.index).hook(layer, ctx, r);
+  }
+  template <class T>
+  [[nodiscard]] std::vector<Matrix<T>> concat(const Concat<T>& layer, const LayerContext<T>& ctx,
+                                              const Matrix<T>& r) const {
+    return at(ctx.index).hook(layer, ctx, r);
+  }
   template <class T>
   [[nodiscard]] Matrix<T> finish(const Matrix<T>& /*x*/, const Matrix<T>& r) const {
     return r;
@@ -126,7 +131,7 @@ public:
 private:
   [[nodiscard]] const AnyRule& at(Index l) const {
     if (l < 0 || l >= size()) {
-      patternnet::detail::fail<ConfigError>("composite: layer {} is beyond the {} layers the composite was resolved on",
+      patternnet::detail::fail<ConfigError>("composite: node {} is beyond the {} nodes the composite was resolved on",
                                             l, size());
     }
     return rules_[static_cast<std::size_t>(l)];
@@ -155,27 +160,27 @@ public:
 
   /// The rule of every layer of `net`.
   template <class T>
-  [[nodiscard]] Resolved resolve(const Sequential<T>& net) const {
+  [[nodiscard]] Resolved resolve(const Graph<T>& net) const {
     std::vector<AnyRule> rules;
     rules.reserve(static_cast<std::size_t>(net.size()));
     bool first_seen = false;
     for (Index l = 0; l < net.size(); ++l) {
-      const LayerType t = layer_type(net.layer(l));
       const Mapping* pick = nullptr;
       if (!first_seen) {
-        pick = find(first_map_, l, t);
+        pick = find(first_map_, net, l);
         first_seen = pick != nullptr;
       }
-      if (pick == nullptr) pick = find(layer_map_, l, t);
+      if (pick == nullptr) pick = find(layer_map_, net, l);
       rules.push_back(pick != nullptr ? pick->rule : AnyRule{rules::Gradient{}});
     }
     return Resolved(seed_, std::move(rules));
   }
 
 private:
-  static const Mapping* find(const std::vector<Mapping>& map, Index l, LayerType t) {
+  template <class T>
+  static const Mapping* find(const std::vector<Mapping>& map, const Graph<T>& net, Index l) {
     for (const Mapping& m : map) {
-      if (m.match(l, t)) return &m;
+      if (m.match(net, l)) return &m;
     }
     return nullptr;
   }

@@ -10,7 +10,7 @@
 #include <patternnet/core/batches.hpp>
 #include <patternnet/core/progress.hpp>
 #include <patternnet/estimators/estimator.hpp>
-#include <patternnet/network/sequential.hpp>
+#include <patternnet/network/graph.hpp>
 
 #include <functional>
 #include <string>
@@ -61,35 +61,29 @@ private:
 /// of `source`, in one forward pass per batch.
 template <class T, class S>
   requires BatchSource<S, T>
-[[nodiscard]] NetworkMoments compute_moments(const Sequential<T>& net, const S& source,
+[[nodiscard]] NetworkMoments compute_moments(const Graph<T>& net, const S& source,
                                              const MomentOptions& options = {}) {
   if (options.chunk_rows < 1) {
     detail::fail<ConfigError>("compute_moments(): chunk_rows must be >= 1, got {}", options.chunk_rows);
   }
   std::vector<LayerMoments> layers;
-  Index end = 0;  // layers up to the last linear one are needed
-  for (Index l = 0; l < net.size(); ++l) {
-    std::visit(
-        [&](const auto& layer) {
-          if constexpr (LinearLayer<std::decay_t<decltype(layer)>>) {
-            layers.emplace_back(l, layer.weight().cols(), layer.weight().rows(), options.input_covariance);
-            end = l + 1;
-          }
-        },
-        net.layer(l));
-  }
+  Index end = 0;  // nodes up to the last linear one are needed
+  for_each_linear(net, [&](Index n, const auto& layer) {
+    layers.emplace_back(n, layer.weight().cols(), layer.weight().rows(), options.input_covariance);
+    end = n + 1;
+  });
   NetworkMoments moments(std::move(layers));
   Progress progress{0, 0, source_samples(source)};
   for (const Batch<T>& batch : source) {
     const ForwardRecord<T> rec = net.record(batch, end);
     for (LayerMoments& m : moments.layers()) {
-      const auto l = static_cast<std::size_t>(m.layer);
       std::visit(
           [&](const auto& layer) {
             if constexpr (LinearLayer<std::decay_t<decltype(layer)>>) {
+              const Matrix<T>& x = rec.activations[static_cast<std::size_t>(net.inputs(m.layer)[0] + 1)];
               Matrix<T> z;  // (N*P) x F: one row per neuron sample
-              batch_to_positions(rec.activations[l + 1], layer.positions(), z);
-              m.add(layer.samples(rec.activations[l]), z, layer.bias().template cast<double>(), options.chunk_rows);
+              batch_to_positions(rec.activations[static_cast<std::size_t>(m.layer + 1)], layer.positions(), z);
+              m.add(layer.samples(x), z, layer.bias().template cast<double>(), options.chunk_rows);
             }
           },
           net.layer(m.layer));
@@ -105,50 +99,44 @@ template <class T, class S>
 /// Patterns of every Dense and Conv2D layer of `net` from an estimator. `moments` may be
 /// null for estimators that need no data; otherwise it must come from this network.
 template <Estimator E, class T>
-[[nodiscard]] Patterns<T> make_patterns(const Sequential<T>& net, const NetworkMoments* moments, const E& estimator = {}) {
+[[nodiscard]] Patterns<T> make_patterns(const Graph<T>& net, const NetworkMoments* moments, const E& estimator = {}) {
   if (E::needs_data && moments == nullptr) {
     detail::fail<ConfigError>("make_patterns(): estimator {} needs data: pass the moments of a data set", E::name);
   }
   std::vector<LayerPatterns<T>> layers;
   FitReport report;
   if (moments != nullptr) report.samples = moments->samples();
-  for (Index l = 0; l < net.size(); ++l) {
-    std::visit(
-        [&](const auto& layer) {
-          if constexpr (LinearLayer<std::decay_t<decltype(layer)>>) {
-            const LayerMoments* m = E::needs_data ? &moments->at(l) : nullptr;
-            if (m != nullptr && (m->inputs() != layer.weight().cols() || m->neurons() != layer.weight().rows())) {
-              detail::fail<ShapeError>("make_patterns(): moments of layer {} are for {} neurons x {} inputs, the layer has {} x {}",
-                                       l, m->neurons(), m->inputs(), layer.weight().rows(), layer.weight().cols());
-            }
-            if (m != nullptr && m->count == 0) {
-              detail::fail<ConfigError>("make_patterns(): estimator {} needs data, but the moments hold no samples", E::name);
-            }
-            const Eigen::MatrixXd w = layer.weight().template cast<double>();
-            layers.push_back(estimator.layer_patterns(l, w, m, report).template cast<T>());
-          }
-        },
-        net.layer(l));
-  }
+  for_each_linear(net, [&](Index l, const auto& layer) {
+    const LayerMoments* m = E::needs_data ? &moments->at(l) : nullptr;
+    if (m != nullptr && (m->inputs() != layer.weight().cols() || m->neurons() != layer.weight().rows())) {
+      detail::fail<ShapeError>("make_patterns(): moments of layer {} are for {} neurons x {} inputs, the layer has {} x {}",
+                               l, m->neurons(), m->inputs(), layer.weight().rows(), layer.weight().cols());
+    }
+    if (m != nullptr && m->count == 0) {
+      detail::fail<ConfigError>("make_patterns(): estimator {} needs data, but the moments hold no samples", E::name);
+    }
+    const Eigen::MatrixXd w = layer.weight().template cast<double>();
+    layers.push_back(estimator.layer_patterns(l, w, m, report).template cast<T>());
+  });
   return Patterns<T>(std::string(E::name), std::move(layers), std::move(report));
 }
 
 template <Estimator E, class T>
-[[nodiscard]] Patterns<T> make_patterns(const Sequential<T>& net, const NetworkMoments& moments, const E& estimator = {}) {
+[[nodiscard]] Patterns<T> make_patterns(const Graph<T>& net, const NetworkMoments& moments, const E& estimator = {}) {
   return make_patterns<E>(net, &moments, estimator);
 }
 
 /// Patterns for an estimator that needs no data (S_x, S_w, random).
 template <Estimator E, class T>
   requires(!E::needs_data)
-[[nodiscard]] Patterns<T> fit_patterns(const Sequential<T>& net, const E& estimator = {}) {
+[[nodiscard]] Patterns<T> fit_patterns(const Graph<T>& net, const E& estimator = {}) {
   return make_patterns<E>(net, nullptr, estimator);
 }
 
 /// Fits patterns in one pass over `source` (ignored by estimators that need no data).
 template <Estimator E, class T, class S>
   requires BatchSource<S, T>
-[[nodiscard]] Patterns<T> fit_patterns(const Sequential<T>& net, const S& source, const MomentOptions& options = {},
+[[nodiscard]] Patterns<T> fit_patterns(const Graph<T>& net, const S& source, const MomentOptions& options = {},
                                        const E& estimator = {}) {
   if constexpr (!E::needs_data) {
     return make_patterns<E>(net, nullptr, estimator);

@@ -67,7 +67,7 @@ inline Eigen::MatrixXd softmax_columns(const Eigen::MatrixXd& z) {
 /// Probabilities of the network for a batch: its output if it ends in Softmax, else the
 /// softmax of its output.
 template <class T>
-Eigen::MatrixXd probabilities(const Sequential<T>& net, const Batch<T>& x) {
+Eigen::MatrixXd probabilities(const Graph<T>& net, const Batch<T>& x) {
   const Eigen::MatrixXd out = net.forward(x).data.template cast<double>();
   return net.logits_end() < net.size() ? out : softmax_columns(out);
 }
@@ -94,7 +94,7 @@ Matrix<T> box_blur(const Matrix<T>& x, Shape s, Index r) {
 /// Runs the degradation experiment for `images` (one per column) with one attribution map
 /// per image (same shape). Throws ShapeError (shapes) or ConfigError (options).
 template <class T>
-[[nodiscard]] DegradationCurve degrade(const Sequential<T>& net, const Batch<T>& images, const Batch<T>& attributions,
+[[nodiscard]] DegradationCurve degrade(const Graph<T>& net, const Batch<T>& images, const Batch<T>& attributions,
                                        const DegradationOptions& o = {}) {
   const Shape s = images.shape;
   if (!(attributions.shape == s) || attributions.size() != images.size()) {

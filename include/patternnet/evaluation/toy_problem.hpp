@@ -6,7 +6,7 @@
 
 #include <patternnet/layers/dense.hpp>
 
-#include <Eigen/Dense>
+#include <Eigen/QR>
 
 #include <random>
 

@@ -122,6 +122,7 @@ public:
   }
   [[nodiscard]] std::string get_string(const char* what) {
     const auto n = get<std::uint32_t>(what);
+    if (n > remaining()) fail("truncated: {} has {} bytes, {} are left", what, n, remaining());
     std::string s(n, '\0');
     get_array(s.data(), n, what);
     return s;

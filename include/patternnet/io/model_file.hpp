@@ -1,20 +1,26 @@
 #pragma once
-// Model files: a whole Sequential network, architecture and weights (format version 1).
+// Model files: a whole network (a Graph<T> or a Sequential<T> chain), architecture and
+// weights. Writes format version 2 (graphs); reads versions 1 (chains) and 2.
 //
 // Layout, little-endian, no padding (docs/file-formats.md has the table):
 //   char[8]  magic "PNMODEL1"
-//   u32      version (1)
+//   u32      version (2; 1 for files of chains written before graphs)
 //   u32      scalar size in bytes: 4 = float32, 8 = float64
 //   i64 x 3  input shape c, h, w (0, 0, 0: the network was not bound to an input shape)
-//   u32      number of layers
-//   per layer: u32 type, then its fields:
+//   u32      number of layers (nodes)
+//   per node, in node order (version 2 only: u32 name length + name bytes (UTF-8, may be
+//   empty); u32 number of inputs k; k x i64 input nodes, -1 = the network input, each an
+//   earlier node; version 1: the node reads the previous one), then u32 type and its fields:
 //     0 Dense     i64 out, i64 in, u8 bias (0/1); out*in scalars W row-major; out scalars b if bias
 //     1 Conv2D    i64 in_channels, out_channels, kernel h, w, stride h, w, dilation h, w,
 //                 padding h, w; u8 same padding (0/1); u8 bias (0/1);
 //                 F*K scalars W row-major (F = out_channels, K = C*kh*kw: PyTorch's
 //                 [F, C, kh, kw] flattened); F scalars b if bias
-//     2 ReLU, 4 Softmax, 5 Flatten: no fields
+//     2 ReLU, 4 Softmax, 5 Flatten, 7 GlobalAvgPool2D, 9 Add, 10 Concat: no fields
 //     3 MaxPool2D i64 kernel h, w, stride h, w, padding h, w
+//     6 AvgPool2D i64 kernel h, w, stride h, w, padding h, w; u8 count_include_pad, u8 ceil_mode
+//     8 BatchNorm2D i64 channels C; f64 eps; C scalars each of running mean, running var,
+//                 weight, bias
 //   u64      FNV-1a 64 checksum of every byte before it
 // Written atomically and read fully validated (io/binary.hpp).
 
@@ -22,6 +28,9 @@
 #include <patternnet/network/summary.hpp>
 
 #include <array>
+#include <initializer_list>
+#include <string>
+#include <vector>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -30,10 +39,8 @@
 namespace patternnet::io {
 
 inline constexpr std::array<char, 8> kModelMagic{'P', 'N', 'M', 'O', 'D', 'E', 'L', '1'};
-inline constexpr std::uint32_t kModelVersion = 1;
-
-/// The type tags of the format (stable: independent of the order of the Layer variant).
-enum class LayerTag : std::uint32_t { dense = 0, conv2d = 1, relu = 2, max_pool2d = 3, softmax = 4, flatten = 5 };
+/// The version save_model writes; load_model reads it and version 1.
+inline constexpr std::uint32_t kModelVersion = 2;
 
 }  // namespace patternnet::io
 
@@ -41,7 +48,6 @@ namespace patternnet::detail::model_file {
 
 using io::Reader;
 using io::Writer;
-using io::LayerTag;
 
 template <class T>
 using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -89,14 +95,14 @@ std::pair<Matrix<T>, Vector<T>> get_weights(Reader& r, Index layer, Index rows, 
 template <class T>
 Layer<T> read_layer(Reader& r, Index l) {
   const auto tag = r.get<std::uint32_t>("a layer type");
-  switch (static_cast<LayerTag>(tag)) {
-    case LayerTag::dense: {
+  switch (tag) {
+    case Dense<T>::tag: {
       const Index out = get_size(r, "the output size", l), in = get_size(r, "the input size", l);
       const bool bias = get_flag(r, "the bias", l);
       auto [w, b] = get_weights<T>(r, l, out, in, bias);
       return Dense<T>(std::move(w), std::move(b));
     }
-    case LayerTag::conv2d: {
+    case Conv2D<T>::tag: {
       const Index in = get_size(r, "the input channels", l), out = get_size(r, "the output channels", l);
       const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
       const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
@@ -109,28 +115,95 @@ Layer<T> read_layer(Reader& r, Index l) {
       return Conv2D<T>(std::move(w), std::move(b), in, Kernel{kh, kw}, Stride{sh, sw}, Dilation{dh, dw},
                        same ? Padding::same() : Padding{ph, pw});
     }
-    case LayerTag::relu: return ReLU<T>{};
-    case LayerTag::max_pool2d: {
+    case ReLU<T>::tag: return ReLU<T>{};
+    case MaxPool2D<T>::tag: {
       const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
       const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
       const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
       return MaxPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw});
     }
-    case LayerTag::softmax: return Softmax<T>{};
-    case LayerTag::flatten: return Flatten<T>{};
+    case AvgPool2D<T>::tag: {
+      const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
+      const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
+      const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
+      const bool include = get_flag(r, "the count_include_pad", l), ceil = get_flag(r, "the ceil_mode", l);
+      return AvgPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw}, CountIncludePad{include}, CeilMode{ceil});
+    }
+    case GlobalAvgPool2D<T>::tag: return GlobalAvgPool2D<T>{};
+    case BatchNorm2D<T>::tag: {
+      const Index c = get_size(r, "the channels", l);
+      const auto eps = r.get<double>("the eps");
+      if (static_cast<std::size_t>(c) > r.remaining() / sizeof(T) / 4) {
+        r.fail("truncated: layer {} needs 4 x {} values, {} bytes are left", l, c, r.remaining());
+      }
+      std::array<Vector<T>, 4> v;
+      for (Vector<T>& x : v) {
+        x.resize(c);
+        r.get_array(x.data(), static_cast<std::size_t>(c), "the batch-norm statistics");
+        if (!x.allFinite()) r.fail("layer {} has non-finite batch-norm values", l);
+      }
+      return BatchNorm2D<T>(std::move(v[0]), std::move(v[1]), std::move(v[2]), std::move(v[3]), eps);
+    }
+    case Add<T>::tag: return Add<T>{};
+    case Concat<T>::tag: return Concat<T>{};
+    case Softmax<T>::tag: return Softmax<T>{};
+    case Flatten<T>::tag: return Flatten<T>{};
+    default: break;
   }
   r.fail("layer {} has unknown type {}", l, tag);
+}
+
+/// Writes the type tag and fields of one layer (the layout above).
+template <class T>
+void put_layer(Writer& w, const Layer<T>& layer) {
+  std::visit(
+      [&](const auto& l) {
+        using L = std::decay_t<decltype(l)>;
+        w.put(L::tag);
+        auto put_all = [&](std::initializer_list<Index> values) {
+          for (const Index v : values) w.put(static_cast<std::int64_t>(v));
+        };
+        if constexpr (std::is_same_v<L, Dense<T>>) {
+          put_all({l.out_features(), l.in_features()});
+          w.put(static_cast<std::uint8_t>(l.has_bias()));
+          put_weights(w, l.weight(), l.bias());
+        } else if constexpr (std::is_same_v<L, Conv2D<T>>) {
+          put_all({l.in_channels(), l.out_channels(), l.kernel().h, l.kernel().w, l.stride().h, l.stride().w,
+                   l.dilation().h, l.dilation().w, l.padding().h, l.padding().w});
+          w.put(static_cast<std::uint8_t>(l.padding().same_size));
+          w.put(static_cast<std::uint8_t>(l.has_bias()));
+          put_weights(w, l.weight(), l.bias());
+        } else if constexpr (std::is_same_v<L, MaxPool2D<T>>) {
+          put_all({l.kernel().h, l.kernel().w, l.stride().h, l.stride().w, l.padding().h, l.padding().w});
+        } else if constexpr (std::is_same_v<L, AvgPool2D<T>>) {
+          put_all({l.kernel().h, l.kernel().w, l.stride().h, l.stride().w, l.padding().h, l.padding().w});
+          w.put(static_cast<std::uint8_t>(l.count_include_pad()));
+          w.put(static_cast<std::uint8_t>(l.ceil_mode()));
+        } else if constexpr (std::is_same_v<L, BatchNorm2D<T>>) {
+          put_all({l.channels()});
+          w.put(l.eps());
+          for (const Vector<T>* v : {&l.running_mean(), &l.running_var(), &l.weight(), &l.bias()}) {
+            w.put_array(v->data(), static_cast<std::size_t>(v->size()));
+          }
+        } else {
+          static_assert(std::is_same_v<L, ReLU<T>> || std::is_same_v<L, Softmax<T>> || std::is_same_v<L, Flatten<T>> ||
+                            std::is_same_v<L, GlobalAvgPool2D<T>> || std::is_same_v<L, Add<T>> ||
+                            std::is_same_v<L, Concat<T>>,
+                        "put_layer(): a layer type with fields that the model file does not write");
+        }
+      },
+      layer);
 }
 
 }  // namespace patternnet::detail::model_file
 
 namespace patternnet::io {
 
-/// Writes `net` (architecture, weights and, if bound, the input shape) to `path`
-/// atomically (see binary.hpp). Throws Error on I/O failure; the previous file, if any,
-/// is then left in place.
+/// Writes `net` (architecture, node names and inputs, weights and, if bound, the input
+/// shape) to `path` atomically (see binary.hpp), in format version 2. Throws Error on I/O
+/// failure; the previous file, if any, is then left in place.
 template <class T>
-void save_model(const Sequential<T>& net, const std::filesystem::path& path) {
+void save_model(const Graph<T>& net, const std::filesystem::path& path) {
   Writer w;
   w.put(kModelMagic);
   w.put(kModelVersion);
@@ -138,40 +211,11 @@ void save_model(const Sequential<T>& net, const std::filesystem::path& path) {
   const Shape in = net.ready() ? net.input_shape() : Shape{0, 0, 0};
   for (const Index v : {in.c, in.h, in.w}) w.put(static_cast<std::int64_t>(v));
   w.put(static_cast<std::uint32_t>(net.size()));
-  for (const Layer<T>& layer : net.layers()) {
-    std::visit(
-        [&](const auto& l) {
-          using L = std::decay_t<decltype(l)>;
-          if constexpr (std::is_same_v<L, Dense<T>>) {
-            w.put(LayerTag::dense);
-            w.put(static_cast<std::int64_t>(l.out_features()));
-            w.put(static_cast<std::int64_t>(l.in_features()));
-            w.put(static_cast<std::uint8_t>(l.has_bias()));
-            detail::model_file::put_weights(w, l.weight(), l.bias());
-          } else if constexpr (std::is_same_v<L, Conv2D<T>>) {
-            w.put(LayerTag::conv2d);
-            for (const Index v : {l.in_channels(), l.out_channels(), l.kernel().h, l.kernel().w, l.stride().h,
-                                  l.stride().w, l.dilation().h, l.dilation().w, l.padding().h, l.padding().w}) {
-              w.put(static_cast<std::int64_t>(v));
-            }
-            w.put(static_cast<std::uint8_t>(l.padding().same_size));
-            w.put(static_cast<std::uint8_t>(l.has_bias()));
-            detail::model_file::put_weights(w, l.weight(), l.bias());
-          } else if constexpr (std::is_same_v<L, MaxPool2D<T>>) {
-            w.put(LayerTag::max_pool2d);
-            for (const Index v : {l.kernel().h, l.kernel().w, l.stride().h, l.stride().w, l.padding().h, l.padding().w}) {
-              w.put(static_cast<std::int64_t>(v));
-            }
-          } else if constexpr (std::is_same_v<L, ReLU<T>>) {
-            w.put(LayerTag::relu);
-          } else if constexpr (std::is_same_v<L, Softmax<T>>) {
-            w.put(LayerTag::softmax);
-          } else {
-            static_assert(std::is_same_v<L, Flatten<T>>, "save_model(): a layer type without a tag");
-            w.put(LayerTag::flatten);
-          }
-        },
-        layer);
+  for (Index n = 0; n < net.size(); ++n) {
+    w.put_string(net.name(n));
+    w.put(static_cast<std::uint32_t>(net.inputs(n).size()));
+    for (const Index i : net.inputs(n)) w.put(static_cast<std::int64_t>(i));
+    detail::model_file::put_layer(w, net.layer(n));
   }
   w.commit(path);
 }
@@ -183,12 +227,12 @@ void save_model(const Sequential<T>& net, const std::filesystem::path& path) {
 /// layers that do not fit the stored input shape, trailing bytes. Returns a new network:
 /// on failure nothing the caller holds is modified.
 template <class T>
-[[nodiscard]] Sequential<T> load_model(const std::filesystem::path& path) {
+[[nodiscard]] Graph<T> load_model(const std::filesystem::path& path) {
   Reader r(path, "model");
   if (r.get<std::array<char, 8>>("the magic") != kModelMagic) r.fail("not a patternnet model file (bad magic)");
   const auto version = r.get<std::uint32_t>("the version");
-  if (version != kModelVersion) {
-    r.fail("format version {} is not supported (this build reads version {})", version, kModelVersion);
+  if (version != 1 && version != kModelVersion) {
+    r.fail("format version {} is not supported (this build reads versions 1 and {})", version, kModelVersion);
   }
   r.verify_checksum();
   const auto scalar = r.get<std::uint32_t>("the scalar size");
@@ -201,13 +245,22 @@ template <class T>
   }
   const auto count = r.get<std::uint32_t>("the number of layers");
   if (count == 0) r.fail("the network has no layers");
-  Sequential<T> net;
+  Graph<T> net;
   for (Index l = 0; l < static_cast<Index>(count); ++l) {
+    std::string name;
+    std::vector<Index> inputs{l - 1};
+    if (version >= 2) {
+      name = r.get_string("a node name");
+      const auto k = r.get<std::uint32_t>("the number of inputs");
+      if (k > r.remaining() / sizeof(std::int64_t)) r.fail("truncated: layer {} has {} inputs, {} bytes are left", l, k, r.remaining());
+      inputs.resize(k);
+      for (Index& i : inputs) i = static_cast<Index>(r.get<std::int64_t>("an input node"));
+    }
     try {
-      net.add(detail::model_file::read_layer<T>(r, l));
+      net.add(detail::model_file::read_layer<T>(r, l), std::move(inputs), std::move(name));
     } catch (const FormatError&) {
       throw;
-    } catch (const Error& e) {  // a constructor rejected the stored hyper-parameters
+    } catch (const Error& e) {  // a constructor or add() rejected what was stored
       r.fail("layer {}: {}", l, e.what());
     }
   }
@@ -222,13 +275,13 @@ template <class T>
   return net;
 }
 
-/// Reads a model file into `net`, whose architecture it must match layer by layer
-/// (describe() of every layer, and the input shape if both are bound): the weights and
-/// biases of `net` are replaced. Throws like load_model, and ShapeError naming the first
+/// Reads a model file into `net`, whose architecture it must match node by node
+/// (describe() of every layer, its inputs, and the input shape if both are bound): the
+/// weights and biases of `net` are replaced (for BatchNorm2D, all four statistics). Throws like load_model, and ShapeError naming the first
 /// layer that differs. `net` is modified only if everything succeeds.
 template <class T>
-void load_weights(const std::filesystem::path& path, Sequential<T>& net) {
-  Sequential<T> loaded = load_model<T>(path);
+void load_weights(const std::filesystem::path& path, Graph<T>& net) {
+  Graph<T> loaded = load_model<T>(path);
   if (loaded.size() != net.size()) {
     detail::fail<ShapeError>("load_weights(): '{}' holds {} layers, the network has {}", path.string(), loaded.size(),
                              net.size());
@@ -237,6 +290,9 @@ void load_weights(const std::filesystem::path& path, Sequential<T>& net) {
     const std::string file = describe(loaded.layer(l)), mine = describe(net.layer(l));
     if (file != mine) {
       detail::fail<ShapeError>("load_weights(): layer {} of '{}' is {}, the network's is {}", l, path.string(), file, mine);
+    }
+    if (loaded.inputs(l) != net.inputs(l)) {
+      detail::fail<ShapeError>("load_weights(): layer {} of '{}' reads other nodes than the network's", l, path.string());
     }
   }
   if (loaded.ready() && net.ready() && !(loaded.input_shape() == net.input_shape())) {
@@ -249,6 +305,12 @@ void load_weights(const std::filesystem::path& path, Sequential<T>& net) {
           using L = std::decay_t<decltype(target)>;
           if constexpr (LinearLayer<L>) {
             auto& source = std::get<L>(loaded.layer(l));
+            target.weight().swap(source.weight());
+            target.bias().swap(source.bias());
+          } else if constexpr (std::is_same_v<L, BatchNorm2D<T>>) {
+            auto& source = std::get<L>(loaded.layer(l));
+            target.running_mean().swap(source.running_mean());
+            target.running_var().swap(source.running_var());
             target.weight().swap(source.weight());
             target.bias().swap(source.bias());
           }

@@ -19,7 +19,7 @@
 
 #include <patternnet/estimators/patterns.hpp>
 #include <patternnet/io/binary.hpp>
-#include <patternnet/network/sequential.hpp>
+#include <patternnet/network/graph.hpp>
 
 #include <array>
 #include <filesystem>
@@ -60,7 +60,7 @@ void save_patterns(const Patterns<T>& patterns, const std::filesystem::path& pat
 /// (records that do not fit the network). Returns a new object: on failure nothing the
 /// caller holds is modified.
 template <class T>
-[[nodiscard]] Patterns<T> load_patterns(const std::filesystem::path& path, const Sequential<T>& net) {
+[[nodiscard]] Patterns<T> load_patterns(const std::filesystem::path& path, const Graph<T>& net) {
   using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   Reader r(path, "pattern");
   if (r.get<std::array<char, 8>>("the magic") != kPatternMagic) r.fail("not a patternnet pattern file (bad magic)");
@@ -117,8 +117,7 @@ template <class T>
   }
   if (!r.at_end()) r.fail("unexpected bytes after the last record");
   for (Index l = 0; l < net.size(); ++l) {
-    const bool linear = std::visit([](const auto& x) { return LinearLayer<std::decay_t<decltype(x)>>; }, net.layer(l));
-    if (linear && !seen.contains(l)) {
+    if (layer_category<T>(net.layer(l)) == LayerCategory::linear && !seen.contains(l)) {
       detail::fail<ShapeError>("load_patterns(): '{}' has no patterns for layer {} ({})", path.string(), l, layer_name(net.layer(l)));
     }
   }

@@ -2,6 +2,7 @@
 // 2-D convolution (cross-correlation, as in PyTorch) as im2col + one GEMM.
 
 #include <patternnet/core/im2col.hpp>
+#include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
 
 #include <string_view>
@@ -21,6 +22,17 @@ class Conv2D {
 public:
   using Scalar = T;
   static constexpr std::string_view name = "Conv2D";
+  static constexpr LayerCategory category = LayerCategory::linear;
+  static constexpr std::uint32_t tag = 1;
+  static constexpr Index arity = 1;
+  using Cache = NoCache;
+
+  /// Rules see a Conv2D layer through their linear() hook.
+  template <class R, class Ctx>
+  [[nodiscard]] static auto rule_hook(const R& rule, const Conv2D& layer, const Ctx& ctx, const Matrix<T>& r)
+      -> decltype(rule.linear(layer, ctx, r)) {
+    return rule.linear(layer, ctx, r);
+  }
 
   template <class... Options>
   Conv2D(Index in_channels, Index out_channels, Kernel kernel, Options... options)

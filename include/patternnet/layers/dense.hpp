@@ -2,6 +2,7 @@
 // Dense (fully connected) layer: z = W x + b with W out x in (PyTorch's layout).
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
 
 #include <string_view>
@@ -21,6 +22,17 @@ class Dense {
 public:
   using Scalar = T;
   static constexpr std::string_view name = "Dense";
+  static constexpr LayerCategory category = LayerCategory::linear;
+  static constexpr std::uint32_t tag = 0;
+  static constexpr Index arity = 1;
+  using Cache = NoCache;
+
+  /// Rules see a Dense layer through their linear() hook.
+  template <class R, class Ctx>
+  [[nodiscard]] static auto rule_hook(const R& rule, const Dense& layer, const Ctx& ctx, const Matrix<T>& r)
+      -> decltype(rule.linear(layer, ctx, r)) {
+    return rule.linear(layer, ctx, r);
+  }
 
   Dense(Index in_features, Index out_features, Bias bias = Bias{true})
       : weight_(Matrix<T>::Zero(out_features, in_features)),

@@ -3,6 +3,7 @@
 // order, so the data passes unchanged; only the shape changes.
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/layers/traits.hpp>
 
 #include <string_view>
 
@@ -13,6 +14,16 @@ class Flatten {
 public:
   using Scalar = T;
   static constexpr std::string_view name = "Flatten";
+  static constexpr LayerCategory category = LayerCategory::shape;
+  static constexpr std::uint32_t tag = 5;
+  static constexpr Index arity = 1;
+  using Cache = NoCache;
+
+  /// Only the shape changes: every rule passes r through unchanged.
+  template <class R, class Ctx>
+  [[nodiscard]] static Matrix<T> rule_hook(const R& /*rule*/, const Flatten& /*layer*/, const Ctx& /*ctx*/, const Matrix<T>& r) {
+    return r;
+  }
 
   Shape bind(Shape in, Index /*index*/) const noexcept { return Shape{in.size(), 1, 1}; }
   [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const { return x; }

@@ -2,6 +2,7 @@
 // 2-D max pooling with a recorded argmax for gradient routing.
 
 #include <patternnet/core/im2col.hpp>
+#include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
 
 #include <string_view>
@@ -22,6 +23,17 @@ class MaxPool2D {
 public:
   using Scalar = T;
   static constexpr std::string_view name = "MaxPool2D";
+  static constexpr LayerCategory category = LayerCategory::pooling;
+  static constexpr std::uint32_t tag = 3;
+  static constexpr Index arity = 1;
+  using Cache = IndexMatrix;
+
+  /// Rules see a max-pool layer through their max_pool() hook.
+  template <class R, class Ctx>
+  [[nodiscard]] static auto rule_hook(const R& rule, const MaxPool2D& layer, const Ctx& ctx, const Matrix<T>& r)
+      -> decltype(rule.max_pool(layer, ctx, r)) {
+    return rule.max_pool(layer, ctx, r);
+  }
 
   explicit MaxPool2D(Kernel kernel) : MaxPool2D(kernel, Stride{kernel.h, kernel.w}) {}
   MaxPool2D(Kernel kernel, Stride stride, Padding padding = Padding{})

@@ -2,6 +2,7 @@
 // Rectified linear unit, element-wise.
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/layers/traits.hpp>
 
 #include <string_view>
 
@@ -14,6 +15,17 @@ class ReLU {
 public:
   using Scalar = T;
   static constexpr std::string_view name = "ReLU";
+  static constexpr LayerCategory category = LayerCategory::activation;
+  static constexpr std::uint32_t tag = 2;
+  static constexpr Index arity = 1;
+  using Cache = NoCache;
+
+  /// Rules see a ReLU through their relu() hook.
+  template <class R, class Ctx>
+  [[nodiscard]] static auto rule_hook(const R& rule, const ReLU& layer, const Ctx& ctx, const Matrix<T>& r)
+      -> decltype(rule.relu(layer, ctx, r)) {
+    return rule.relu(layer, ctx, r);
+  }
 
   Shape bind(Shape in, Index /*index*/) const noexcept { return in; }
   [[nodiscard]] Matrix<T> forward(const Matrix<T>& z) const { return z.cwiseMax(T(0)); }

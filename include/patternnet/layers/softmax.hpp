@@ -2,6 +2,7 @@
 // Softmax over all features of each sample, computed stably (max subtracted).
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/layers/traits.hpp>
 
 #include <string_view>
 
@@ -15,6 +16,17 @@ class Softmax {
 public:
   using Scalar = T;
   static constexpr std::string_view name = "Softmax";
+  static constexpr LayerCategory category = LayerCategory::activation;
+  static constexpr std::uint32_t tag = 4;
+  static constexpr Index arity = 1;
+  using Cache = NoCache;
+
+  /// Rules see a Softmax through their softmax() hook.
+  template <class R, class Ctx>
+  [[nodiscard]] static auto rule_hook(const R& rule, const Softmax& layer, const Ctx& ctx, const Matrix<T>& r)
+      -> decltype(rule.softmax(layer, ctx, r)) {
+    return rule.softmax(layer, ctx, r);
+  }
 
   Shape bind(Shape in, Index /*index*/) const noexcept { return in; }
   [[nodiscard]] Matrix<T> forward(const Matrix<T>& z) const {

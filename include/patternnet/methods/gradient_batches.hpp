@@ -18,7 +18,7 @@ inline void require_chunk(Index chunk, const char* where) {
 
 /// The logits of x (below a final Softmax) and the selected neuron of every sample.
 template <class T>
-std::pair<Matrix<T>, std::vector<Index>> logits_and_targets(const Sequential<T>& net, const Batch<T>& x,
+std::pair<Matrix<T>, std::vector<Index>> logits_and_targets(const Graph<T>& net, const Batch<T>& x,
                                                             const Target& target, const char* where) {
   Matrix<T> logits = std::move(net.record(x, net.logits_end()).activations.back());
   std::vector<Index> targets = target.resolve(logits, where);
@@ -32,7 +32,7 @@ std::pair<Matrix<T>, std::vector<Index>> logits_and_targets(const Sequential<T>&
 /// bounded by chunk x (the sizes of all layer inputs and outputs); the calls happen in the
 /// same order whatever the chunk.
 template <class T, class Make, class Consume>
-void chunked_gradients(const Sequential<T>& net, Index samples, Index copies, const std::vector<Index>& targets,
+void chunked_gradients(const Graph<T>& net, Index samples, Index copies, const std::vector<Index>& targets,
                        Index chunk, Make&& make, Consume&& consume) {
   const Index total = samples * copies;
   for (Index begin = 0; begin < total; begin += chunk) {

@@ -4,6 +4,7 @@
 
 #include <patternnet/methods/gradient_batches.hpp>
 
+#include <cmath>
 #include <vector>
 
 namespace patternnet::methods {
@@ -27,6 +28,12 @@ struct IntegratedGradientsOptions {
   /// faster: their temporaries stay in cache and are reused by malloc instead of being
   /// mapped afresh (docs/methods.md, "Chunk sizes").
   Index chunk = 32;
+  /// User-given path points alpha_k and weights w_k (equal sizes >= 1, finite), used
+  /// instead of steps and quadrature when not empty: the attribution is then
+  /// (x - x-bar) .* sum_k w_k grad f(x-bar + alpha_k (x - x-bar)). Any of Captum's
+  /// schedules (riemann_left, riemann_right, riemann_trapezoid, gausslegendre) is
+  /// reproduced by passing its alphas and step sizes (docs/methods.md).
+  std::vector<double> alphas{}, weights{};
 };
 
 template <class T>
@@ -46,11 +53,21 @@ struct IntegratedGradientsResult {
 /// The gradients are accumulated in double. Throws ConfigError for steps or chunk < 1,
 /// ShapeError for a baseline of the wrong size, NumericError for a non-finite baseline.
 template <class T>
-[[nodiscard]] IntegratedGradientsResult<T> integrated_gradients(const Sequential<T>& net, const Batch<T>& x,
+[[nodiscard]] IntegratedGradientsResult<T> integrated_gradients(const Graph<T>& net, const Batch<T>& x,
                                                                 const Target& target = Target::argmax(),
                                                                 const IntegratedGradientsOptions<T>& options = {}) {
   constexpr const char* where = "integrated_gradients()";
   if (options.steps < 1) patternnet::detail::fail<ConfigError>("{}: steps must be >= 1, got {}", where, options.steps);
+  if (options.alphas.size() != options.weights.size() || (!options.weights.empty() && options.alphas.empty())) {
+    patternnet::detail::fail<ConfigError>("{}: {} path points (alphas) but {} weights; give both, of one size", where,
+                                          options.alphas.size(), options.weights.size());
+  }
+  for (std::size_t k = 0; k < options.alphas.size(); ++k) {
+    if (!std::isfinite(options.alphas[k]) || !std::isfinite(options.weights[k])) {
+      patternnet::detail::fail<ConfigError>("{}: path point {} has alpha {} and weight {}; both must be finite", where, k,
+                                            options.alphas[k], options.weights[k]);
+    }
+  }
   detail::require_chunk(options.chunk, where);
   net.check_input(x, where);
   const Index n = x.size(), d = x.data.rows(), m = options.steps;
@@ -74,9 +91,16 @@ template <class T>
   }
 
   const bool trapezoid = options.quadrature == Quadrature::trapezoid;
-  const Index points = trapezoid ? m + 1 : m;
-  auto alpha = [&](Index k) { return trapezoid ? double(k) / double(m) : (double(k) + 0.5) / double(m); };
-  auto weight = [&](Index k) { return (trapezoid && (k == 0 || k == m)) ? 0.5 / double(m) : 1.0 / double(m); };
+  const bool given = !options.alphas.empty();
+  const Index points = given ? static_cast<Index>(options.alphas.size()) : trapezoid ? m + 1 : m;
+  auto alpha = [&](Index k) {
+    if (given) return options.alphas[static_cast<std::size_t>(k)];
+    return trapezoid ? double(k) / double(m) : (double(k) + 0.5) / double(m);
+  };
+  auto weight = [&](Index k) {
+    if (given) return options.weights[static_cast<std::size_t>(k)];
+    return (trapezoid && (k == 0 || k == m)) ? 0.5 / double(m) : 1.0 / double(m);
+  };
   const Matrix<T> delta = x.data - baseline;
   Matrix<double> integral = Matrix<double>::Zero(d, n);
   detail::chunked_gradients(

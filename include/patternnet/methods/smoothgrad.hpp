@@ -65,7 +65,7 @@ private:
 /// every sample of x. Statistics are accumulated in double (Welford). target_values are
 /// the logits at x. Throws ConfigError for samples or chunk < 1 or sigma < 0.
 template <class T>
-[[nodiscard]] Explanation<T> smoothgrad(const Sequential<T>& net, const Batch<T>& x,
+[[nodiscard]] Explanation<T> smoothgrad(const Graph<T>& net, const Batch<T>& x,
                                         const Target& target = Target::argmax(), const SmoothGradOptions& options = {}) {
   constexpr const char* where = "smoothgrad()";
   if (options.samples < 1) {

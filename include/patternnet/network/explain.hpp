@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <type_traits>
+#include <span>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -31,35 +32,37 @@ struct Explanation {
   std::vector<Index> targets;
   /// The explained output's value (logit, or probability with through_softmax) per sample.
   Vector<T> target_values;
-  /// With ExplainOptions::layer_sums: (top + 1) x N, top = the number of layers explained.
-  /// Row l < top is the sum over features of the backward quantity arriving at the input of
-  /// layer l (row 0: at the network input, before the rule's finish()); row top is the
-  /// sum of the seed (y_c or 1). Summed in double. For a conservative rule every row equals
-  /// row top. Empty otherwise.
+  /// With ExplainOptions::layer_sums: (top + 1) x N, top = the number of nodes explained.
+  /// Row v < top is the sum over features of the backward quantity received by value v:
+  /// row 0 the network input (before the rule's finish()), row n + 1 the output of node n
+  /// (in a chain: row l is the input of layer l); row top is the sum of the seed (y_c or 1).
+  /// Summed in double. For a conservative rule on a chain every row equals row top (on a
+  /// graph, the rows of the values on one cut through it add up to it). Empty otherwise.
   Matrix<double> layer_sums;
 };
 
-/// A policy that picks a rule per layer of a given network (e.g. composites::Composite):
+/// A policy that picks a rule per node of a given network (e.g. composites::Composite):
 /// c.resolve(net) returns a Rule for that network. backward() and explain() accept one
 /// wherever they accept a rule.
 template <class C, class T>
-concept CompositeRule = requires(const C& c, const Sequential<T>& net) {
+concept CompositeRule = requires(const C& c, const Graph<T>& net) {
   { c.resolve(net) } -> Rule<T>;
 };
 
 namespace detail {
 
-/// Throws NumericError naming the layer whose backward hook first produced NaN or Inf.
+/// Throws NumericError naming the node whose backward hook first produced NaN or Inf.
 template <class T>
-void require_finite_backward(const Sequential<T>& net, Index l, const Matrix<T>& r, const char* what) {
+void require_finite_backward(const Graph<T>& net, Index n, const Matrix<T>& r, const char* what) {
   if (r.allFinite()) return;
   for (Index j = 0; j < r.cols(); ++j) {
     for (Index i = 0; i < r.rows(); ++i) {
       const T v = r(i, j);
       if (!std::isfinite(v)) {
-        fail<NumericError>("backward pass: {} of layer {} ({}) is {} at feature {} of sample {} "
+        fail<NumericError>("backward pass: {} of {} ({}) is {} at feature {} of sample {} "
                            "(everything above it was finite)",
-                           what, l, layer_name(net.layer(l)), std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"), i, j);
+                           what, net.label(n), layer_name<T>(net.layer(n)), std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"),
+                           i, j);
       }
     }
   }
@@ -67,42 +70,74 @@ void require_finite_backward(const Sequential<T>& net, Index l, const Matrix<T>&
 
 template <class T>
 void store_sums(Matrix<double>* sums, Index row, const Matrix<T>& r) {
-  if (sums != nullptr) sums->row(row) = r.template cast<double>().colwise().sum();
+  if (sums == nullptr) return;
+  if (r.size() == 0) sums->row(row).setZero();
+  else sums->row(row) = r.template cast<double>().colwise().sum();
+}
+
+/// Adds a node's backward quantity for one of its inputs to what that input has received
+/// (fan-out: a value read by k nodes receives the sum of their k quantities).
+template <class T>
+void accumulate(Matrix<T>& into, Matrix<T>&& r) {
+  if (into.size() == 0) into = std::move(r);
+  else into += r;
 }
 
 }  // namespace detail
 
-/// Runs `rule` backwards from `r` (the quantity at the output of layer top-1) down to
-/// the input, through the layers of a recorded forward pass. A composite is resolved on
-/// `net` first. Throws NumericError naming the layer if a hook produces NaN or Inf (or if
-/// r itself is not finite). If layer_sums is given it is filled as Explanation::layer_sums.
+/// Runs `rule` backwards from `r` (the quantity at the output of node top-1) down to the
+/// input, through the nodes of a recorded forward pass in reverse node order; a node read
+/// by several nodes receives the sum of what they send back. Nodes that do not lead to
+/// node top-1 are skipped. A composite is resolved on `net` first. Throws NumericError
+/// naming the node if a hook produces NaN or Inf (or if r itself is not finite). If
+/// layer_sums is given it is filled as Explanation::layer_sums.
 template <class T, class R>
   requires Rule<R, T> || CompositeRule<R, T>
-[[nodiscard]] Matrix<T> backward(const Sequential<T>& net, const R& rule, const ForwardRecord<T>& rec,
-                                 Index top, Matrix<T> r, Matrix<double>* layer_sums = nullptr) {
+[[nodiscard]] Matrix<T> backward(const Graph<T>& net, const R& rule, const ForwardRecord<T>& rec, Index top,
+                                 Matrix<T> r, Matrix<double>* layer_sums = nullptr) {
   if constexpr (!Rule<R, T>) {
     return backward(net, rule.resolve(net), rec, top, std::move(r), layer_sums);
   } else {
     if (top > 0) detail::require_finite_backward(net, top - 1, r, "the seed at the output");
     if (layer_sums != nullptr) layer_sums->resize(top + 1, r.cols());
     detail::store_sums(layer_sums, top, r);
-    for (Index l = top - 1; l >= 0; --l) {
-      const auto i = static_cast<std::size_t>(l);
-      const LayerContext<T> ctx{l, rec.activations[i], rec.activations[i + 1], rec.argmax[i]};
-      r = std::visit(
-          [&](const auto& layer) -> Matrix<T> {
-            using L = std::decay_t<decltype(layer)>;
-            if constexpr (LinearLayer<L>) return rule.linear(layer, ctx, r);
-            else if constexpr (std::is_same_v<L, ReLU<T>>) return rule.relu(layer, ctx, r);
-            else if constexpr (std::is_same_v<L, MaxPool2D<T>>) return rule.max_pool(layer, ctx, r);
-            else if constexpr (std::is_same_v<L, Softmax<T>>) return rule.softmax(layer, ctx, r);
-            else return std::move(r);  // Flatten: only the shape changes
-          },
-          net.layer(l));
-      detail::require_finite_backward(net, l, r, "the backward quantity at the input");
-      detail::store_sums(layer_sums, l, r);
+    // pending[v]: the backward quantity received so far by value v (0 = the input,
+    // n + 1 = the output of node n); empty = nothing yet.
+    std::vector<Matrix<T>> pending(static_cast<std::size_t>(top + 1));
+    pending[static_cast<std::size_t>(top)] = std::move(r);
+    std::vector<const Matrix<T>*> inputs;
+    for (Index n = top - 1; n >= 0; --n) {
+      Matrix<T> out = std::move(pending[static_cast<std::size_t>(n + 1)]);
+      if (out.size() != 0) {
+        const std::vector<Index>& in = net.inputs(n);
+        inputs.clear();
+        for (const Index i : in) inputs.push_back(&rec.activations[static_cast<std::size_t>(i + 1)]);
+        const LayerContext<T> ctx{n, *inputs[0], rec.activations[static_cast<std::size_t>(n + 1)],
+                                  std::span<const Matrix<T>* const>(inputs), rec.caches[static_cast<std::size_t>(n)]};
+        std::visit(
+            [&](const auto& layer) {
+              using L = std::decay_t<decltype(layer)>;
+              if constexpr (L::arity == 1) {
+                Matrix<T> back = L::rule_hook(rule, layer, ctx, out);
+                detail::require_finite_backward(net, n, back, "the backward quantity at the input");
+                detail::accumulate(pending[static_cast<std::size_t>(in[0] + 1)], std::move(back));
+              } else {
+                std::vector<Matrix<T>> back = L::rule_hook(rule, layer, ctx, out);
+                if (back.size() != in.size()) {
+                  detail::fail<ConfigError>("backward pass: the rule's hook for {} ({}) returned {} quantities for {} inputs",
+                                            net.label(n), L::name, back.size(), in.size());
+                }
+                for (std::size_t k = 0; k < in.size(); ++k) {
+                  detail::require_finite_backward(net, n, back[k], "a backward quantity at an input");
+                  detail::accumulate(pending[static_cast<std::size_t>(in[k] + 1)], std::move(back[k]));
+                }
+              }
+            },
+            net.layer(n));
+      }
+      detail::store_sums(layer_sums, n, pending[static_cast<std::size_t>(n)]);
     }
-    Matrix<T> out = rule.finish(rec.activations.front(), r);
+    Matrix<T> out = rule.finish(rec.activations.front(), pending[0]);
     if (top > 0) detail::require_finite_backward(net, 0, out, "the rule's finish() at the input");
     return out;
   }
@@ -118,7 +153,7 @@ template <class T, class R>
 /// a NaN or Inf first appears in the backward pass.
 template <class T, class R>
   requires Rule<R, T> || CompositeRule<R, T>
-[[nodiscard]] Explanation<T> explain(const Sequential<T>& net, const R& rule, const Batch<T>& x,
+[[nodiscard]] Explanation<T> explain(const Graph<T>& net, const R& rule, const Batch<T>& x,
                                      const Target& target = Target::argmax(),
                                      const ExplainOptions& options = {}) {
   if constexpr (!Rule<R, T>) {

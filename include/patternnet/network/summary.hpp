@@ -1,15 +1,17 @@
 #pragma once
-// Human-readable descriptions of layers and networks: one line per layer with its
+// Human-readable descriptions of layers and networks: one line per node with its
 // hyper-parameters, used in messages (e.g. a model file that does not match a network)
 // and by examples that print their model.
 
-#include <patternnet/network/sequential.hpp>
+#include <patternnet/network/graph.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <string>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 namespace patternnet {
 
@@ -32,6 +34,12 @@ template <class T>
         } else if constexpr (std::is_same_v<L, MaxPool2D<T>>) {
           return fmt::format("MaxPool2D(kernel {}x{}, stride {}x{}, padding {}x{})", l.kernel().h, l.kernel().w,
                              l.stride().h, l.stride().w, l.padding().h, l.padding().w);
+        } else if constexpr (std::is_same_v<L, AvgPool2D<T>>) {
+          return fmt::format("AvgPool2D(kernel {}x{}, stride {}x{}, padding {}x{}{}{})", l.kernel().h, l.kernel().w,
+                             l.stride().h, l.stride().w, l.padding().h, l.padding().w,
+                             l.count_include_pad() ? "" : ", count_include_pad off", l.ceil_mode() ? ", ceil_mode" : "");
+        } else if constexpr (std::is_same_v<L, BatchNorm2D<T>>) {
+          return fmt::format("BatchNorm2D({} channels, eps {})", l.channels(), l.eps());
         } else {
           return std::string(L::name);
         }
@@ -44,23 +52,34 @@ template <class T>
 [[nodiscard]] Index parameter_count(const Layer<T>& layer) {
   return std::visit(
       [](const auto& l) -> Index {
-        if constexpr (LinearLayer<std::decay_t<decltype(l)>>) return l.weight().size() + l.bias().size();
+        using L = std::decay_t<decltype(l)>;
+        if constexpr (LinearLayer<L>) return l.weight().size() + l.bias().size();
+        else if constexpr (std::is_same_v<L, BatchNorm2D<T>>) return 2 * l.channels();  // weight, bias (PyTorch's count)
         else return 0;
       },
       layer);
 }
 
-/// One line per layer: index, description, output shape (if the network is bound) and
-/// parameter count; then the total.
+/// One line per node: index, name (if any), description, its inputs (where they are not
+/// just the previous node), output shape (if the network is bound) and parameter count;
+/// then the total.
 template <class T>
-[[nodiscard]] std::string summary(const Sequential<T>& net) {
+[[nodiscard]] std::string summary(const Graph<T>& net) {
   std::string out;
   if (net.ready()) out += fmt::format("input {}\n", net.input_shape());
   Index total = 0;
   for (Index l = 0; l < net.size(); ++l) {
     const Index params = parameter_count(net.layer(l));
     total += params;
-    out += fmt::format("{:>3}  {:<72}", l, describe(net.layer(l)));
+    std::string what = describe(net.layer(l));
+    if (!net.name(l).empty()) what = fmt::format("{} {}", net.name(l), what);
+    const std::vector<Index>& in = net.inputs(l);
+    if (in.size() != 1 || in[0] != l - 1) {
+      std::vector<std::string> from;
+      for (const Index i : in) from.push_back(i < 0 ? std::string("input") : std::to_string(i));
+      what += fmt::format(" <- {}", fmt::join(from, ", "));
+    }
+    out += fmt::format("{:>3}  {:<72}", l, what);
     if (net.ready()) out += fmt::format(" -> {}", net.shape_at(l + 1));
     if (params > 0) out += fmt::format("  {} parameters", params);
     out += '\n';

@@ -152,7 +152,7 @@ NeuronMoments neuron_moments(const LayerMoments& m, const LayerPatterns<T>& p, I
 /// with MomentOptions::input_covariance on (ideally) data held out from pattern fitting.
 /// Use this overload to evaluate several estimators from one pass over the data.
 template <class T>
-[[nodiscard]] SignalQuality signal_quality(const Sequential<T>& net, const Patterns<T>& patterns,
+[[nodiscard]] SignalQuality signal_quality(const Graph<T>& net, const Patterns<T>& patterns,
                                            const NetworkMoments& moments, const QualityOptions& options = {}) {
   if (!(options.rank_tolerance >= 0 && options.rank_tolerance < 1)) {
     detail::fail<ConfigError>("signal_quality(): rank_tolerance must be in [0, 1), got {}", options.rank_tolerance);
@@ -161,73 +161,67 @@ template <class T>
     detail::fail<ConfigError>("signal_quality(): max_neurons must be -1 (all) or >= 1, got {}", options.max_neurons);
   }
   SignalQuality result{patterns.estimator(), options.rank_tolerance, {}};
-  for (Index l = 0; l < net.size(); ++l) {
-    std::visit(
-        [&](const auto& layer) {
-          if constexpr (LinearLayer<std::decay_t<decltype(layer)>>) {
-            const Matrix<T>& w = layer.weight();
-            const LayerPatterns<T>& p = patterns.at(l, w.rows(), w.cols(), "signal_quality()");
-            LayerSignalQuality q;
-            q.layer = l;
-            q.layer_type = std::string(std::decay_t<decltype(layer)>::name);
-            q.neurons = w.rows();
-            if (p.kind == PatternKind::identity) {
-              q.applicable = false;
-              result.layers.push_back(std::move(q));
-              return;
-            }
-            const LayerMoments& m = moments.at(l);
-            if (!m.with_input_covariance) {
-              detail::fail<ConfigError>("signal_quality(): the moments of layer {} lack the input covariance; "
-                                        "compute them with MomentOptions::input_covariance = true", l);
-            }
-            if (m.inputs() != w.cols() || m.neurons() != w.rows()) {
-              detail::fail<ShapeError>("signal_quality(): moments of layer {} are for {} neurons x {} inputs, the layer has {} x {}", l,
-                                       m.neurons(), m.inputs(), w.rows(), w.cols());
-            }
-            if (m.count == 0) detail::fail<ConfigError>("signal_quality(): the moments hold no samples");
-            q.evaluated.resize(static_cast<std::size_t>(w.rows()));
-            std::iota(q.evaluated.begin(), q.evaluated.end(), Index{0});
-            if (options.max_neurons > 0 && options.max_neurons < w.rows()) {
-              std::mt19937_64 rng(options.seed + static_cast<std::uint64_t>(l));
-              std::shuffle(q.evaluated.begin(), q.evaluated.end(), rng);
-              q.evaluated.resize(static_cast<std::size_t>(options.max_neurons));
-              std::sort(q.evaluated.begin(), q.evaluated.end());
-            }
-            const Eigen::MatrixXd sigma_x = m.c_xx / m.count;
-            std::vector<double> values;
-            for (const Index f : q.evaluated) {
-              const auto rho = detail::neuron_rho(sigma_x, w.row(f).transpose().template cast<double>(),
-                                                  detail::neuron_moments(m, p, f), options.rank_tolerance);
-              if (rho) {
-                q.rho.push_back(*rho);
-                values.push_back(*rho);
-              } else {
-                q.rho.push_back(std::numeric_limits<double>::quiet_NaN());
-                q.constant.push_back(f);
-              }
-            }
-            if (!values.empty()) {
-              const double mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-              double ss = 0;
-              for (double v : values) ss += (v - mean) * (v - mean);
-              q.mean = mean;
-              q.sd = std::sqrt(ss / static_cast<double>(values.size()));
-              q.min = *std::min_element(values.begin(), values.end());
-              q.max = *std::max_element(values.begin(), values.end());
-            }
-            result.layers.push_back(std::move(q));
-          }
-        },
-        net.layer(l));
-  }
+  for_each_linear(net, [&](Index l, const auto& layer) {
+    const Matrix<T>& w = layer.weight();
+    const LayerPatterns<T>& p = patterns.at(l, w.rows(), w.cols(), "signal_quality()");
+    LayerSignalQuality q;
+    q.layer = l;
+    q.layer_type = std::string(std::decay_t<decltype(layer)>::name);
+    q.neurons = w.rows();
+    if (p.kind == PatternKind::identity) {
+      q.applicable = false;
+      result.layers.push_back(std::move(q));
+      return;
+    }
+    const LayerMoments& m = moments.at(l);
+    if (!m.with_input_covariance) {
+      detail::fail<ConfigError>("signal_quality(): the moments of layer {} lack the input covariance; "
+                                "compute them with MomentOptions::input_covariance = true", l);
+    }
+    if (m.inputs() != w.cols() || m.neurons() != w.rows()) {
+      detail::fail<ShapeError>("signal_quality(): moments of layer {} are for {} neurons x {} inputs, the layer has {} x {}", l,
+                               m.neurons(), m.inputs(), w.rows(), w.cols());
+    }
+    if (m.count == 0) detail::fail<ConfigError>("signal_quality(): the moments hold no samples");
+    q.evaluated.resize(static_cast<std::size_t>(w.rows()));
+    std::iota(q.evaluated.begin(), q.evaluated.end(), Index{0});
+    if (options.max_neurons > 0 && options.max_neurons < w.rows()) {
+      std::mt19937_64 rng(options.seed + static_cast<std::uint64_t>(l));
+      std::shuffle(q.evaluated.begin(), q.evaluated.end(), rng);
+      q.evaluated.resize(static_cast<std::size_t>(options.max_neurons));
+      std::sort(q.evaluated.begin(), q.evaluated.end());
+    }
+    const Eigen::MatrixXd sigma_x = m.c_xx / m.count;
+    std::vector<double> values;
+    for (const Index f : q.evaluated) {
+      const auto rho = detail::neuron_rho(sigma_x, w.row(f).transpose().template cast<double>(),
+                                          detail::neuron_moments(m, p, f), options.rank_tolerance);
+      if (rho) {
+        q.rho.push_back(*rho);
+        values.push_back(*rho);
+      } else {
+        q.rho.push_back(std::numeric_limits<double>::quiet_NaN());
+        q.constant.push_back(f);
+      }
+    }
+    if (!values.empty()) {
+      const double mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+      double ss = 0;
+      for (double v : values) ss += (v - mean) * (v - mean);
+      q.mean = mean;
+      q.sd = std::sqrt(ss / static_cast<double>(values.size()));
+      q.min = *std::min_element(values.begin(), values.end());
+      q.max = *std::max_element(values.begin(), values.end());
+    }
+    result.layers.push_back(std::move(q));
+  });
   return result;
 }
 
 /// rho(S) from one pass over `source` (held-out data: the documented default usage).
 template <class T, class S>
   requires BatchSource<S, T>
-[[nodiscard]] SignalQuality signal_quality(const Sequential<T>& net, const Patterns<T>& patterns, const S& source,
+[[nodiscard]] SignalQuality signal_quality(const Graph<T>& net, const Patterns<T>& patterns, const S& source,
                                            const QualityOptions& options = {}) {
   MomentOptions mo = options.moments;
   mo.input_covariance = true;

@@ -6,7 +6,8 @@
 namespace patternnet::rules {
 
 /// d y_c / d x: linear layers back-project with W^T, ReLU gates by its forward mask,
-/// max-pool routes to the argmax, softmax applies its Jacobian. Seed 1.
+/// max-pool routes to the argmax, average pooling and batch normalisation apply their
+/// transposes, softmax its Jacobian; Add gives every input r, Concat splits r. Seed 1.
 struct Gradient {
   [[nodiscard]] Seed seed() const noexcept { return Seed::one; }
 
@@ -23,7 +24,28 @@ struct Gradient {
   template <class T>
   [[nodiscard]] Matrix<T> max_pool(const MaxPool2D<T>& layer, const LayerContext<T>& ctx,
                                    const Matrix<T>& r) const {
-    return layer.gradient(ctx.argmax, r);
+    return layer.gradient(cache_of(layer, ctx), r);
+  }
+  /// AvgPool2D and GlobalAvgPool2D.
+  template <class L, class T>
+  [[nodiscard]] Matrix<T> avg_pool(const L& layer, const LayerContext<T>& /*ctx*/, const Matrix<T>& r) const {
+    return layer.transpose(r);
+  }
+  template <class T>
+  [[nodiscard]] Matrix<T> batch_norm(const BatchNorm2D<T>& layer, const LayerContext<T>& /*ctx*/,
+                                     const Matrix<T>& r) const {
+    return layer.transpose(r);
+  }
+  /// One backward quantity per input.
+  template <class T>
+  [[nodiscard]] std::vector<Matrix<T>> add(const Add<T>& /*layer*/, const LayerContext<T>& ctx,
+                                           const Matrix<T>& r) const {
+    return std::vector<Matrix<T>>(ctx.inputs.size(), r);
+  }
+  template <class T>
+  [[nodiscard]] std::vector<Matrix<T>> concat(const Concat<T>& layer, const LayerContext<T>& /*ctx*/,
+                                              const Matrix<T>& r) const {
+    return layer.split(r);
   }
   template <class T>
   [[nodiscard]] Matrix<T> softmax(const Softmax<T>& layer, const LayerContext<T>& ctx,

@@ -28,6 +28,7 @@
 #include <concepts>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace patternnet::rules {
 
@@ -53,14 +54,83 @@ namespace detail {
 
 using patternnet::detail::fail;
 
+/// Zennit's Norm rule on average pooling: R_in = x .* P^T (R / stab(z)), z = P x (P: the
+/// pooling, whose transpose spreads each output over its window).
+template <class L, class T>
+[[nodiscard]] Matrix<T> norm_avg_pool(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r, T eps) {
+  return ctx.input.cwiseProduct(layer.transpose(r.cwiseQuotient(stabilize(ctx.output, eps))));
+}
+
+/// Zennit's Norm rule on a sum z = x_1 + ... + x_k: R_k = x_k .* R / stab(z), each input's
+/// share of the relevance is its share of the sum.
+template <class T>
+[[nodiscard]] std::vector<Matrix<T>> norm_add(const LayerContext<T>& ctx, const Matrix<T>& r, T eps) {
+  const Matrix<T> s = r.cwiseQuotient(stabilize(ctx.output, eps));
+  std::vector<Matrix<T>> out;
+  out.reserve(ctx.inputs.size());
+  for (const Matrix<T>* x : ctx.inputs) out.push_back(x->cwiseProduct(s));
+  return out;
+}
+
+}  // namespace detail
+
+/// Zennit's Norm rule for layers without weights: average pooling and Add distribute
+/// relevance in proportion to each input's contribution, R_in = x .* J^T (R / stab(z)), with
+/// J the layer's (constant) Jacobian; conservative up to what the stabiliser absorbs.
+/// Gradient elsewhere (max-pool: winner takes all; Concat: split). The default rule of
+/// Zennit's composites for these layers (LAYER_MAP_BASE). Options: Stabilizer{eps}
+/// (default 1e-6), Seed.
+class Norm : public Gradient {
+public:
+  static constexpr std::string_view name = "Norm";
+
+  template <class... Options>
+    requires((std::same_as<Options, Stabilizer> || std::same_as<Options, Seed>) && ...)
+  explicit Norm(Options... options) {
+    (set(options), ...);
+    if (!(stabilizer_ >= 0)) detail::fail<ConfigError>("Norm: the stabilizer must be >= 0, got {}", stabilizer_);
+  }
+
+  [[nodiscard]] Seed seed() const noexcept { return seed_; }
+  [[nodiscard]] double stabilizer() const noexcept { return stabilizer_; }
+
+  template <class L, class T>
+  [[nodiscard]] Matrix<T> avg_pool(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
+    return detail::norm_avg_pool(layer, ctx, r, T(stabilizer_));
+  }
+  template <class T>
+  [[nodiscard]] std::vector<Matrix<T>> add(const Add<T>& /*layer*/, const LayerContext<T>& ctx, const Matrix<T>& r) const {
+    return detail::norm_add(ctx, r, T(stabilizer_));
+  }
+
+private:
+  void set(Stabilizer s) noexcept { stabilizer_ = s.epsilon; }
+  void set(Seed s) noexcept { seed_ = s; }
+
+  double stabilizer_ = 1e-6;
+  Seed seed_ = Seed::logit;
+};
+
+namespace detail {
+
 template <class O>
 concept RuleOption = std::same_as<O, Seed> || std::same_as<O, Bias>;
 template <class O>
 concept StabilizedRuleOption = RuleOption<O> || std::same_as<O, Stabilizer>;
 
-/// What every LRP rule shares: the seed (default y_c), the bias switch, ReLU = Pass.
+/// What every LRP rule shares: the seed (default y_c), the bias switch, ReLU = Pass,
+/// average pooling and Add = Norm (stabiliser 1e-6), as in Zennit's composites.
 class Relevance : public Pass {
 public:
+  template <class L, class T>
+  [[nodiscard]] Matrix<T> avg_pool(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
+    return norm_avg_pool(layer, ctx, r, T(1e-6));
+  }
+  template <class T>
+  [[nodiscard]] std::vector<Matrix<T>> add(const Add<T>& /*layer*/, const LayerContext<T>& ctx, const Matrix<T>& r) const {
+    return norm_add(ctx, r, T(1e-6));
+  }
+
   [[nodiscard]] Seed seed() const noexcept { return seed_; }
   /// False if the rule was built with Bias{false}.
   [[nodiscard]] bool uses_bias() const noexcept { return bias_; }

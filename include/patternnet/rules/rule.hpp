@@ -1,11 +1,13 @@
 #pragma once
-// The rule mechanism: what a backward pass hands a rule at each layer, and what a
-// rule must provide (the concept Rule). A rule is a policy class with one hook per
-// layer category; rules inherit Gradient's hooks and override what differs.
+// The rule mechanism: what a backward pass hands a rule at each node (LayerContext,
+// graph.hpp), and what a rule must provide (the concept Rule): one hook per layer kind,
+// called through each layer type's rule_hook (layers/traits.hpp). Rules inherit Gradient's
+// hooks and override what differs.
 
-#include <patternnet/network/sequential.hpp>
+#include <patternnet/network/graph.hpp>
 
 #include <concepts>
+#include <vector>
 
 namespace patternnet {
 
@@ -14,27 +16,27 @@ namespace patternnet {
 /// relevance sums to y_c; docs/methods.md, Seeds).
 enum class Seed { one, logit };
 
-/// The forward quantities of layer `index` that a rule may read.
-template <class T>
-struct LayerContext {
-  Index index;                // position of the layer in the network
-  const Matrix<T>& input;     // the layer's input x (recorded forward pass)
-  const Matrix<T>& output;    // the layer's output z
-  const IndexMatrix& argmax;  // max-pool winners (empty for other layers)
+namespace detail {
+
+template <class R, class T, class L>
+concept HasHookFor = requires(const R& rule, const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) {
+  { L::rule_hook(rule, layer, ctx, r) } -> std::same_as<std::conditional_t<L::arity == 1, Matrix<T>, std::vector<Matrix<T>>>>;
 };
 
-/// A backward rule for networks of scalar T.
+template <class R, class T, class List>
+inline constexpr bool has_hooks_for_all = false;
+template <class R, class T, class... Ls>
+inline constexpr bool has_hooks_for_all<R, T, TypeList<Ls...>> = (HasHookFor<R, T, Ls> && ...);
+
+}  // namespace detail
+
+/// A backward rule for networks of scalar T: a seed, a hook for every layer type of the
+/// registry (layers/registry.hpp), and finish() applied once at the network input.
 template <class R, class T>
-concept Rule = requires(const R& rule, const LayerContext<T>& ctx, const Matrix<T>& r,
-                        const Dense<T>& dense, const Conv2D<T>& conv, const ReLU<T>& relu,
-                        const MaxPool2D<T>& pool, const Softmax<T>& softmax) {
-  { rule.seed() } -> std::convertible_to<Seed>;
-  { rule.linear(dense, ctx, r) } -> std::same_as<Matrix<T>>;
-  { rule.linear(conv, ctx, r) } -> std::same_as<Matrix<T>>;
-  { rule.relu(relu, ctx, r) } -> std::same_as<Matrix<T>>;
-  { rule.max_pool(pool, ctx, r) } -> std::same_as<Matrix<T>>;
-  { rule.softmax(softmax, ctx, r) } -> std::same_as<Matrix<T>>;
-  { rule.finish(ctx.input, r) } -> std::same_as<Matrix<T>>;
-};
+concept Rule = detail::has_hooks_for_all<R, T, LayerTypes<T>> &&
+               requires(const R& rule, const Matrix<T>& x, const Matrix<T>& r) {
+                 { rule.seed() } -> std::convertible_to<Seed>;
+                 { rule.finish(x, r) } -> std::same_as<Matrix<T>>;
+               };
 
 }  // namespace patternnet

@@ -12,7 +12,7 @@ namespace patternnet::training {
 /// `batch_size` (the result does not depend on it). Throws ShapeError for a label count
 /// != images.size(), ConfigError for batch_size < 1.
 template <class T>
-[[nodiscard]] double accuracy(const Sequential<T>& net, const Batch<T>& images, std::span<const Index> labels,
+[[nodiscard]] double accuracy(const Graph<T>& net, const Batch<T>& images, std::span<const Index> labels,
                               Index batch_size = 256) {
   if (static_cast<Index>(labels.size()) != images.size()) {
     patternnet::detail::fail<ShapeError>("accuracy(): {} labels for {} images", labels.size(), images.size());

@@ -28,7 +28,7 @@ public:
     }
   }
 
-  void step(Sequential<T>& net, const std::vector<ParameterGradient<T>>& grads) {
+  void step(Graph<T>& net, const std::vector<ParameterGradient<T>>& grads) {
     ++t_;
     const double c1 = 1 - std::pow(options_.beta1, static_cast<double>(t_));
     const double c2 = 1 - std::pow(options_.beta2, static_cast<double>(t_));

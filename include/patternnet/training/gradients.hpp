@@ -68,7 +68,7 @@ struct RecordingGradient : rules::Gradient {
 /// gradient at the logits with top = net.logits_end()). Throws NumericError naming the
 /// layer if the backward pass produces NaN or Inf.
 template <class T>
-[[nodiscard]] std::vector<ParameterGradient<T>> parameter_gradients(const Sequential<T>& net, const ForwardRecord<T>& rec,
+[[nodiscard]] std::vector<ParameterGradient<T>> parameter_gradients(const Graph<T>& net, const ForwardRecord<T>& rec,
                                                                     Index top, Matrix<T> r) {
   std::vector<ParameterGradient<T>> out;
   detail::RecordingGradient<T> rule;

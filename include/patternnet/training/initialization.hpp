@@ -15,22 +15,16 @@ namespace patternnet::training {
 /// in_features, or C * kh * kw) and every bias to 0. Layers are filled in order, each
 /// weight row by row, from one Random(seed): the same seed gives the same weights.
 template <class T>
-void initialize_he(Sequential<T>& net, std::uint64_t seed) {
+void initialize_he(Graph<T>& net, std::uint64_t seed) {
   Random random(seed);
-  for (Index l = 0; l < net.size(); ++l) {
-    std::visit(
-        [&](auto& layer) {
-          if constexpr (LinearLayer<std::decay_t<decltype(layer)>>) {
-            Matrix<T>& w = layer.weight();
-            const double stddev = std::sqrt(2.0 / static_cast<double>(w.cols()));
-            for (Index i = 0; i < w.rows(); ++i) {
-              for (Index k = 0; k < w.cols(); ++k) w(i, k) = static_cast<T>(stddev * random.normal());
-            }
-            layer.bias().setZero();
-          }
-        },
-        net.layer(l));
-  }
+  for_each_linear(net, [&](Index /*l*/, auto& layer) {
+    Matrix<T>& w = layer.weight();
+    const double stddev = std::sqrt(2.0 / static_cast<double>(w.cols()));
+    for (Index i = 0; i < w.rows(); ++i) {
+      for (Index k = 0; k < w.cols(); ++k) w(i, k) = static_cast<T>(stddev * random.normal());
+    }
+    layer.bias().setZero();
+  });
 }
 
 }  // namespace patternnet::training

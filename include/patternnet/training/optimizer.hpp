@@ -13,7 +13,7 @@ namespace patternnet::training {
 
 /// An optimizer updates a network's weights from parameter_gradients() of that network.
 template <class O, class T>
-concept Optimizer = requires(O& optimizer, Sequential<T>& net, const std::vector<ParameterGradient<T>>& g) {
+concept Optimizer = requires(O& optimizer, Graph<T>& net, const std::vector<ParameterGradient<T>>& g) {
   optimizer.step(net, g);
 };
 
@@ -24,7 +24,7 @@ namespace detail {
 /// in grads) + (0 for the weight, 1 for the bias): the index of the optimizer's state.
 /// Throws ShapeError (naming `where` and the layer) if a gradient does not fit its layer.
 template <class T, class F>
-void for_each_parameter(Sequential<T>& net, const std::vector<ParameterGradient<T>>& grads, const char* where, F&& f) {
+void for_each_parameter(Graph<T>& net, const std::vector<ParameterGradient<T>>& grads, const char* where, F&& f) {
   for (std::size_t i = 0; i < grads.size(); ++i) {
     const ParameterGradient<T>& g = grads[i];
     if (g.layer < 0 || g.layer >= net.size()) {

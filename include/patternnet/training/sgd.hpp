@@ -17,7 +17,7 @@ public:
     }
   }
 
-  void step(Sequential<T>& net, const std::vector<ParameterGradient<T>>& grads) {
+  void step(Graph<T>& net, const std::vector<ParameterGradient<T>>& grads) {
     const T lr = static_cast<T>(learning_rate_), mu = static_cast<T>(momentum_);
     detail::for_each_parameter(net, grads, "Sgd::step()", [&](std::size_t slot, auto w, auto g) {
       Matrix<T>& v = detail::state(velocity_, slot, w.rows(), w.cols(), "Sgd::step()");

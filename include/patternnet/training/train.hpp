@@ -57,7 +57,7 @@ struct BatchGradients {
 /// The gradients of the mean loss over all m samples of (x, y), contributed by columns
 /// [begin, begin + count).
 template <class T>
-BatchGradients<T> part_gradients(const Sequential<T>& net, Index top, const Batch<T>& x, std::span<const Index> y, Index begin,
+BatchGradients<T> part_gradients(const Graph<T>& net, Index top, const Batch<T>& x, std::span<const Index> y, Index begin,
                                  Index count) {
   const Batch<T> part(x.shape, Matrix<T>(x.data.middleCols(begin, count)));
   const ForwardRecord<T> rec = net.record(part, top);
@@ -68,7 +68,7 @@ BatchGradients<T> part_gradients(const Sequential<T>& net, Index top, const Batc
 
 /// part_gradients of `parts` consecutive column ranges, on parts - 1 extra threads, summed in order.
 template <class T>
-BatchGradients<T> batch_gradients(const Sequential<T>& net, Index top, const Batch<T>& x, std::span<const Index> y, Index parts) {
+BatchGradients<T> batch_gradients(const Graph<T>& net, Index top, const Batch<T>& x, std::span<const Index> y, Index parts) {
   parts = std::min(parts, x.size());
   std::vector<BatchGradients<T>> results(static_cast<std::size_t>(parts));
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(parts));
@@ -108,7 +108,7 @@ BatchGradients<T> batch_gradients(const Sequential<T>& net, Index top, const Bat
 /// for a label count != images.size() or a label out of range, and whatever the forward
 /// or backward pass throws (e.g. NumericError when training diverges).
 template <class T, Optimizer<T> O>
-std::vector<EpochReport> train(Sequential<T>& net, O& optimizer, const Batch<T>& images, std::span<const Index> labels,
+std::vector<EpochReport> train(Graph<T>& net, O& optimizer, const Batch<T>& images, std::span<const Index> labels,
                                const TrainOptions& options = {}) {
   if (options.epochs < 1 || options.batch_size < 1 || options.threads < 1) {
     patternnet::detail::fail<ConfigError>("train(): epochs, batch_size and threads must be >= 1, got {}, {} and {}",
