@@ -2,7 +2,7 @@
 // definitions, and a composite of one rule = that rule.
 #include "rules/lrp_support.hpp"
 
-#include <patternnet/composites/presets.hpp>
+#include <patternnet/composites/by_name.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -220,8 +220,22 @@ TEST_CASE("Graph: BatchNorm folding is exact and folds by data flow only") {
   CHECK(folded.name(report.new_index[7]) == "block/add");
   const pn::Batch<double> x(net.input_shape(), support::random_matrix<double>(72, 5, 8));
   CHECK(max_rel(folded.forward(x).data, net.forward(x).data) < 1e-12);
-  CHECK(max_rel(pn::explain(folded, pn::rules::Gradient{}, x).attribution.data,
-                pn::explain(net, pn::rules::Gradient{}, x).attribution.data) < 1e-12);
+  // every method that depends only on the function (and its ReLU masks) agrees
+  auto same = [&](const auto& rule) {
+    return max_rel(pn::explain(folded, rule, x).attribution.data, pn::explain(net, rule, x).attribution.data);
+  };
+  CHECK(same(pn::rules::Gradient{}) < 1e-12);
+  CHECK(same(pn::rules::InputTimesGradient{}) < 1e-12);
+  CHECK(same(pn::rules::GuidedBackprop{}) < 1e-12);
+  CHECK(same(pn::rules::DeConvNet{}) < 1e-12);
+  pn::methods::IntegratedGradientsOptions<double> ig;
+  ig.steps = 16;
+  CHECK(max_rel(pn::methods::integrated_gradients(folded, x, pn::Target::argmax(), ig).attribution.data,
+                pn::methods::integrated_gradients(net, x, pn::Target::argmax(), ig).attribution.data) < 1e-12);
+  pn::methods::SmoothGradOptions sg;
+  sg.samples = 8;
+  CHECK(max_rel(pn::methods::smoothgrad(folded, x, pn::Target::argmax(), sg).attribution.data,
+                pn::methods::smoothgrad(net, x, pn::Target::argmax(), sg).attribution.data) < 1e-12);
 
   // a conv whose output feeds a BatchNorm and something else is not folded
   pn::Graph<double> g;
@@ -230,9 +244,9 @@ TEST_CASE("Graph: BatchNorm folding is exact and folds by data flow only") {
   g.add(pn::Concat<double>{}, {bn, conv});
   g.set_input_shape({1, 5, 5});
   pn::CanonizeReport r2;
-  const auto same = pn::canonize(g, &r2);
+  const auto unfolded = pn::canonize(g, &r2);
   CHECK(r2.folded.empty());
-  CHECK(same.size() == 3);
+  CHECK(unfolded.size() == 3);
 }
 
 TEST_CASE("Graph: PatternNet / PatternAttribution patterns on a residual network") {
@@ -322,4 +336,24 @@ TEST_CASE("Graph: the README's residual network builds, folds and explains") {
   const auto lrp = pn::explain(folded, pn::composites::EpsilonPlusFlat{}, x);
   CHECK(lrp.attribution.data.allFinite());
   CHECK(lrp.targets == pn::explain(g, pn::rules::Gradient{}, x).targets);
+}
+
+TEST_CASE("Graph: Integrated Gradients is exact on a linear graph (Add, Concat, pooling, BatchNorm, no ReLU)") {
+  pn::Graph<double> g;
+  const auto c = g.add(pn::Conv2D<double>(2, 3, 3, pn::Padding{1}), g.input);
+  const auto bn = g.add(batch_norm<double>(3, 5), c);
+  const auto sum = g.add(pn::Add<double>{}, {bn, c, c});
+  const auto pool = g.add(pn::AvgPool2D<double>(2), sum);
+  const auto side = g.add(pn::AvgPool2D<double>(3, pn::Stride{2}, pn::Padding{1}), c);
+  const auto cat = g.add(pn::Concat<double>{}, {pool, side});
+  g.add(pn::Dense<double>(6 * 3 * 3, 2), g.add(pn::Flatten<double>{}, cat));
+  g.set_input_shape({2, 6, 6});
+  support::randomize(g, 6);
+  const pn::Batch<double> x(g.input_shape(), support::random_matrix<double>(72, 3, 7));
+  pn::methods::IntegratedGradientsOptions<double> ig;
+  ig.steps = 3;
+  const auto r = pn::methods::integrated_gradients(g, x, pn::Target::argmax(), ig);
+  for (pn::Index j = 0; j < x.size(); ++j) {
+    CHECK(std::abs(r.completeness_error(j)) < 1e-12 * std::max(1.0, std::abs(double(r.target_values(j)))));
+  }
 }

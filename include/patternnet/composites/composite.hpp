@@ -171,7 +171,7 @@ public:
         first_seen = pick != nullptr;
       }
       if (pick == nullptr) pick = find(layer_map_, net, l);
-      rules.push_back(pick != nullptr ? pick->rule : AnyRule{rules::Gradient{}});
+      rules.push_back(pick != nullptr ? pick->rule : AnyRule{std::conditional_t<std::is_same_v<T, T>, rules::Gradient, void>{}});
     }
     return Resolved(seed_, std::move(rules));
   }

@@ -41,6 +41,10 @@ template <class T>
         } else if constexpr (std::is_same_v<L, BatchNorm2D<T>>) {
           return fmt::format("BatchNorm2D({} channels, eps {})", l.channels(), l.eps());
         } else {
+          static_assert(std::is_same_v<L, ReLU<T>> || std::is_same_v<L, Softmax<T>> || std::is_same_v<L, Flatten<T>> ||
+                            std::is_same_v<L, GlobalAvgPool2D<T>> || std::is_same_v<L, Add<T>> ||
+                            std::is_same_v<L, Concat<T>>,
+                        "describe(): a layer type with hyper-parameters that describe() does not print");
           return std::string(L::name);
         }
       },
