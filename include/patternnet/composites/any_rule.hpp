@@ -18,8 +18,7 @@ namespace patternnet::composites {
 
 namespace detail {
 
-template <class T, class L>
-using HookResult = std::conditional_t<L::arity == 1, Matrix<T>, std::vector<Matrix<T>>>;
+using patternnet::detail::HookResult;
 
 /// One virtual hook: layer type L, scalar T.
 template <class T, class L>

@@ -85,7 +85,8 @@ public:
 
   /// z = scale[c] * x + shift[c].
   [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const {
-    const Vector<T> s = scale(), t = shift();
+    const Vector<T> s = scale();
+    const Vector<T> t = (bias_.array() - mean_.array() * s.array()).matrix();  // shift(), from s
     Matrix<T> z(x.rows(), x.cols());
     for (Index c = 0; c < channels(); ++c) {
       z.middleRows(c * plane_, plane_) = (x.middleRows(c * plane_, plane_).array() * s(c) + t(c)).matrix();

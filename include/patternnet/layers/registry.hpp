@@ -75,9 +75,6 @@ struct layer_names<TypeList<Ls...>> {
   static constexpr std::array<std::string_view, sizeof...(Ls)> value{Ls::name...};
 };
 
-template <class>
-inline constexpr bool always_false = false;
-
 }  // namespace detail
 
 /// The layer types, as a type list (for concepts and metaprograms over the registry).
@@ -115,12 +112,6 @@ template <class T>
 template <class T>
 [[nodiscard]] Index layer_arity(const Layer<T>& layer) {
   return std::visit([](const auto& l) { return std::decay_t<decltype(l)>::arity; }, layer);
-}
-
-/// The model-file tag of a layer's type.
-template <class T>
-[[nodiscard]] std::uint32_t layer_tag(const Layer<T>& layer) {
-  return std::visit([](const auto& l) { return std::decay_t<decltype(l)>::tag; }, layer);
 }
 
 /// A default-constructed (empty) cache of the right type for `layer`.

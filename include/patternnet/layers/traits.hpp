@@ -34,12 +34,3 @@ using NoCache = std::monostate;
 inline constexpr Index kAnyArity = -1;
 
 }  // namespace patternnet
-
-template <>
-struct fmt::formatter<patternnet::LayerCategory> : fmt::formatter<fmt::string_view> {
-  template <class Context>
-  auto format(patternnet::LayerCategory c, Context& ctx) const {
-    static constexpr const char* names[] = {"linear", "activation", "pooling", "normalization", "merge", "shape"};
-    return fmt::formatter<fmt::string_view>::format(names[static_cast<int>(c)], ctx);
-  }
-};

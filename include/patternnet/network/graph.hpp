@@ -183,8 +183,6 @@ public:
   }
   [[nodiscard]] Shape input_shape() const { return shape_at(0); }
   [[nodiscard]] Shape output_shape() const { return shape_at(size()); }
-  /// The shape of the k-th input of node n.
-  [[nodiscard]] Shape input_shape(Index n, Index k = 0) const { return shape_at(input_of(n, k) + 1); }
 
   /// Number of nodes up to the logits that explanations start from: the output node is a
   /// Softmax reading node s, this is s + 1; otherwise size().
@@ -252,14 +250,6 @@ private:
     std::vector<Index> inputs;
     std::string name;
   };
-
-  [[nodiscard]] Index input_of(Index n, Index k) const {
-    const auto& in = inputs(n);
-    if (k < 0 || k >= static_cast<Index>(in.size())) {
-      detail::fail<ShapeError>("{}: {} has {} inputs, asked for input {}", kind_, label(n), in.size(), k);
-    }
-    return in[static_cast<std::size_t>(k)];
-  }
 
   [[nodiscard]] std::size_t checked(Index n, const char* what) const {
     if (n < 0 || n >= size()) {

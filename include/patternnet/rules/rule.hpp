@@ -18,9 +18,14 @@ enum class Seed { one, logit };
 
 namespace detail {
 
+/// What a rule's hook for layer type L returns: the backward quantity at the input, or one
+/// per input for a merge layer.
+template <class T, class L>
+using HookResult = std::conditional_t<L::arity == 1, Matrix<T>, std::vector<Matrix<T>>>;
+
 template <class R, class T, class L>
 concept HasHookFor = requires(const R& rule, const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) {
-  { L::rule_hook(rule, layer, ctx, r) } -> std::same_as<std::conditional_t<L::arity == 1, Matrix<T>, std::vector<Matrix<T>>>>;
+  { L::rule_hook(rule, layer, ctx, r) } -> std::same_as<HookResult<T, L>>;
 };
 
 template <class R, class T, class List>
