@@ -29,8 +29,10 @@ inline constexpr double kDenominatorTolerance = 1e-6;
 /// Rows a_i = v_i / (w_i^T v_i) (w^T a = 1 by construction) of the
 /// F x K pattern, from V (K x F, column i = v_i) and W (F x K). A neuron whose regime is
 /// empty (count 0) or whose denominator is degenerate gets a zero row and a report entry.
-inline Eigen::MatrixXd normalise(Index layer, const Eigen::MatrixXd& w, const Eigen::MatrixXd& v,
-                                 const Eigen::RowVectorXd* counts, bool positive_regime, FitReport& report) {
+/// (Templates here and in the estimators only so that including them costs nothing.)
+template <class DW, class DV>
+Eigen::MatrixXd normalise(Index layer, const Eigen::MatrixBase<DW>& w, const Eigen::MatrixBase<DV>& v,
+                          const Eigen::RowVectorXd* counts, bool positive_regime, FitReport& report) {
   Eigen::MatrixXd a = v.transpose();
   for (Index i = 0; i < a.rows(); ++i) {
     if (counts != nullptr && (*counts)(i) == 0) {

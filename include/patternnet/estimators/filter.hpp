@@ -12,7 +12,8 @@ struct Filter {
   static constexpr std::string_view name = "S_w";
   static constexpr bool needs_data = false;
 
-  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixXd& w,
+  template <class DW>
+  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixBase<DW>& w,
                                                      const LayerMoments* /*m*/, FitReport& report) const {
     return {layer, PatternKind::single, detail::normalise(layer, w, w.transpose(), nullptr, true, report), {}};
   }

@@ -11,7 +11,8 @@ struct Identity {
   static constexpr std::string_view name = "S_x";
   static constexpr bool needs_data = false;
 
-  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixXd& /*w*/,
+  template <class DW>
+  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixBase<DW>& /*w*/,
                                                      const LayerMoments* /*m*/, FitReport& /*report*/) const {
     return {layer, PatternKind::identity, {}, {}};
   }

@@ -10,7 +10,8 @@ struct Linear {
   static constexpr std::string_view name = "S_a";
   static constexpr bool needs_data = true;
 
-  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixXd& w, const LayerMoments* m,
+  template <class DW>
+  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixBase<DW>& w, const LayerMoments* m,
                                                      FitReport& report) const {
     return {layer, PatternKind::single, detail::normalise(layer, w, m->cov_xy(), nullptr, true, report), {}};
   }

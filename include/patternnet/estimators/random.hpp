@@ -15,7 +15,8 @@ struct Random {
   static constexpr bool needs_data = false;
   std::uint64_t seed = 0;
 
-  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixXd& w,
+  template <class DW>
+  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixBase<DW>& w,
                                                      const LayerMoments* /*m*/, FitReport& report) const {
     std::mt19937_64 rng(seed + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(layer + 1));
     std::normal_distribution<double> normal;

@@ -13,7 +13,8 @@ struct TwoComponent {
   static constexpr std::string_view name = "S_a+-";
   static constexpr bool needs_data = true;
 
-  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixXd& w, const LayerMoments* m,
+  template <class DW>
+  [[nodiscard]] LayerPatterns<double> layer_patterns(Index layer, const Eigen::MatrixBase<DW>& w, const LayerMoments* m,
                                                      FitReport& report) const {
     return {layer, PatternKind::two_component,
             detail::normalise(layer, w, m->regime_cross(m->positive), &m->positive.n, true, report),

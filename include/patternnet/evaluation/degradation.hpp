@@ -58,7 +58,8 @@ struct DegradationCurve {
 namespace detail {
 
 /// Softmax per column (stable).
-inline Eigen::MatrixXd softmax_columns(const Eigen::MatrixXd& z) {
+template <class D>
+Eigen::MatrixXd softmax_columns(const Eigen::MatrixBase<D>& z) {
   Eigen::MatrixXd p = (z.rowwise() - z.colwise().maxCoeff()).array().exp().matrix();
   p.array().rowwise() /= p.colwise().sum().array();
   return p;

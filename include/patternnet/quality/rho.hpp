@@ -83,9 +83,10 @@ struct NeuronMoments {
 };
 
 /// rho of one neuron with weight w from the layer's Sigma_x (K x K, population) and the
-/// neuron's moments; nullopt if var(y) = 0.
-inline std::optional<double> neuron_rho(const Eigen::MatrixXd& sigma_x, const Eigen::VectorXd& w,
-                                        const NeuronMoments& nm, double tolerance) {
+/// neuron's moments; nullopt if var(y) = 0. (A template so that including it costs nothing.)
+template <class DS>
+std::optional<double> neuron_rho(const Eigen::MatrixBase<DS>& sigma_x, const Eigen::VectorXd& w,
+                                 const NeuronMoments& nm, double tolerance) {
   if (!(nm.var_y > 0)) return std::nullopt;
   // cov[d, y] = cov[x, y] - sum_k a_k cov[g_k, y];  cov[g_k, y] = sum_l cov[g_k, g_l].
   const Eigen::VectorXd g_y = nm.g.rowwise().sum();
