@@ -171,3 +171,25 @@ TEST_CASE("presets are found by name, in Zennit's and the command line's spellin
   CHECK_THROWS_WITH(pc::preset("EpsilonFlat"),
                     Catch::Matchers::Contains("no preset is called 'EpsilonFlat'; the presets are EpsilonPlus, EpsilonPlusFlat"));
 }
+
+TEST_CASE("Mapping::type and Mapping::category: the same composite, compiled only where it is mapped") {
+  const auto net = support::mixed_net<double>(1);
+  const pn::Batch<double> x({2, 9, 8}, support::random_matrix<double>(144, 3, 2));
+  const pc::Composite typed({pc::Mapping::type<pn::Conv2D>(pn::rules::Gamma{0.5}),
+                             pc::Mapping::type<pn::Dense>(pn::rules::Epsilon{0.01}),
+                             pc::Mapping::category<pc::Category::activation>(pn::rules::Pass{})},
+                            {}, pn::Seed::logit);
+  const pc::Composite untyped({{pc::Match::type<pn::Conv2D>(), pn::rules::Gamma{0.5}},
+                               {pc::Match::type<pn::Dense>(), pn::rules::Epsilon{0.01}},
+                               {pc::Match::category(pc::Category::activation), pn::rules::Pass{}}},
+                              {}, pn::Seed::logit);
+  CHECK(pn::explain(net, typed, x).attribution.data == pn::explain(net, untyped, x).attribution.data);
+  const pc::Resolved resolved = typed.resolve(net);
+  CHECK(is<pn::rules::Gamma>(resolved, 0));
+  CHECK(is<pn::rules::Gradient>(resolved, 2));  // MaxPool2D: not mapped, the gradient
+
+  // A typed rule reused for another layer type has no hook there: ConfigError naming the node.
+  const pc::Composite misused({{pc::Match::any(), typed.layer_map()[0].rule}});
+  CHECK_THROWS_WITH(pn::explain(net, misused, x),
+                    Catch::Matchers::Contains("was compiled for other layer types, not for Dense"));
+}

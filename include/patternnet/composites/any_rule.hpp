@@ -4,10 +4,14 @@
 // generated from the layer registry (one virtual call per layer type and scalar type), so a
 // composite instantiates only the rules it is given, each for float and double (a rule for
 // one scalar type only, such as PatternNet<float>, throws ConfigError if used on the other).
+// A rule mapped by layer type or category (Mapping::type<L>, Mapping::category<C>) is
+// compiled only for those layer types: most of a composite's compile time is the hooks
+// of linear layers, which a rule for ReLU or pooling never needs.
 
 #include <patternnet/rules/rule.hpp>
 
 #include <memory>
+#include <string_view>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
@@ -43,6 +47,36 @@ struct RuleConcept : HookTable<float, LayerTypes<float>>, HookTable<double, Laye
   [[nodiscard]] virtual const void* address() const noexcept = 0;
 };
 
+/// Which layer types (L = Dense<float>, ...) an erased rule is compiled for.
+struct AllLayers {
+  template <class L>
+  static constexpr bool accepts = true;
+};
+template <LayerCategory C>
+struct InCategory {
+  template <class L>
+  static constexpr bool accepts = L::category == C;
+};
+template <template <class> class LT>
+struct OfType {
+  template <class L>
+  static constexpr bool accepts = std::is_same_v<L, LT<typename L::Scalar>>;
+};
+template <class T>
+struct OfScalar {
+  template <class L>
+  static constexpr bool accepts = std::is_same_v<typename L::Scalar, T>;
+};
+/// Tags AnyRule's constructor that compiles a rule only for the layer types `Only` accepts.
+template <class Only>
+struct CompiledFor {};
+
+[[noreturn]] inline void not_compiled_for(Index node, std::string_view layer_type) {
+  patternnet::detail::fail<ConfigError>("composite: the rule mapped to node {} was compiled for other layer types, not "
+                                        "for {} (a rule of a Mapping::type / Mapping::category used elsewhere)",
+                                        node, layer_type);
+}
+
 template <class T>
 [[noreturn]] void wrong_scalar(Index node) {
   patternnet::detail::fail<ConfigError>("composite: the rule mapped to node {} is not a rule for {} networks (e.g. a "
@@ -51,19 +85,20 @@ template <class T>
 }
 
 /// Implements the hook of layer type L for scalar T on top of Base, then the next one.
-template <class R, class T, class List, class Base>
+template <class R, class Only, class T, class List, class Base>
 struct HookImpl;
-template <class R, class T, class Base>
-struct HookImpl<R, T, TypeList<>, Base> : Base {
+template <class R, class Only, class T, class Base>
+struct HookImpl<R, Only, T, TypeList<>, Base> : Base {
   using Base::Base;
 };
-template <class R, class T, class L, class... Rest, class Base>
-struct HookImpl<R, T, TypeList<L, Rest...>, Base> : HookImpl<R, T, TypeList<Rest...>, Base> {
-  using Next = HookImpl<R, T, TypeList<Rest...>, Base>;
+template <class R, class Only, class T, class L, class... Rest, class Base>
+struct HookImpl<R, Only, T, TypeList<L, Rest...>, Base> : HookImpl<R, Only, T, TypeList<Rest...>, Base> {
+  using Next = HookImpl<R, Only, T, TypeList<Rest...>, Base>;
   using Next::Next;
   using Next::hook;
   [[nodiscard]] HookResult<T, L> hook(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const override {
-    if constexpr (Rule<R, T>) return L::rule_hook(this->rule, layer, ctx, r);
+    if constexpr (!Only::template accepts<L>) not_compiled_for(ctx.index, L::name);
+    else if constexpr (Rule<R, T>) return L::rule_hook(this->rule, layer, ctx, r);
     else wrong_scalar<T>(ctx.index);
   }
 };
@@ -75,10 +110,10 @@ struct RuleHolder : RuleConcept {
   R rule;
 };
 
-template <class R>
+template <class R, class Only>
 struct RuleModel final
-    : HookImpl<R, double, LayerTypes<double>, HookImpl<R, float, LayerTypes<float>, RuleHolder<R>>> {
-  using Base = HookImpl<R, double, LayerTypes<double>, HookImpl<R, float, LayerTypes<float>, RuleHolder<R>>>;
+    : HookImpl<R, Only, double, LayerTypes<double>, HookImpl<R, Only, float, LayerTypes<float>, RuleHolder<R>>> {
+  using Base = HookImpl<R, Only, double, LayerTypes<double>, HookImpl<R, Only, float, LayerTypes<float>, RuleHolder<R>>>;
   using Base::Base;
   using Base::hook;
   [[nodiscard]] const std::type_info& type() const noexcept override { return typeid(R); }
@@ -93,7 +128,14 @@ public:
   template <class R>
     requires(!std::is_same_v<std::decay_t<R>, AnyRule> && (Rule<std::decay_t<R>, float> || Rule<std::decay_t<R>, double>))
   AnyRule(R rule)  // NOLINT(google-explicit-constructor): a mapping takes rules as they are
-      : rule_(std::make_shared<const detail::RuleModel<std::decay_t<R>>>(std::move(rule))) {}
+      : AnyRule(std::move(rule), detail::CompiledFor<detail::AllLayers>{}) {}
+
+  /// The rule compiled only for the layer types `Only` accepts (Mapping::type, Mapping::category);
+  /// its hook for any other layer type throws ConfigError.
+  template <class R, class Only>
+    requires(!std::is_same_v<std::decay_t<R>, AnyRule> && (Rule<std::decay_t<R>, float> || Rule<std::decay_t<R>, double>))
+  AnyRule(R rule, detail::CompiledFor<Only> /*only*/)
+      : rule_(std::make_shared<const detail::RuleModel<std::decay_t<R>, Only>>(std::move(rule))) {}
 
   /// The rule, if it is an R; nullptr otherwise (as std::function::target).
   template <class R>

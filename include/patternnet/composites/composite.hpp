@@ -71,9 +71,21 @@ private:
 };
 
 /// A rule for the nodes that `match` selects: any rule (AnyRule), built-in or not.
+/// Mapping::type<L>(rule) and Mapping::category<C>(rule) match as Match::type<L>() and
+/// Match::category(C) do and compile the rule only for those layer types (much less
+/// compile time than Mapping{Match::..., rule}, which compiles it for every layer type).
 struct Mapping {
   Match match;
   AnyRule rule;
+
+  template <template <class> class L, class R>
+  [[nodiscard]] static Mapping type(R rule) {
+    return {Match::type<L>(), AnyRule(std::move(rule), detail::CompiledFor<detail::OfType<L>>{})};
+  }
+  template <Category C, class R>
+  [[nodiscard]] static Mapping category(R rule) {
+    return {Match::category(C), AnyRule(std::move(rule), detail::CompiledFor<detail::InCategory<C>>{})};
+  }
 };
 
 /// A composite resolved on one network: the rule of every node, and the seed. A Rule for
@@ -171,7 +183,7 @@ public:
         first_seen = pick != nullptr;
       }
       if (pick == nullptr) pick = find(layer_map_, net, l);
-      rules.push_back(pick != nullptr ? pick->rule : AnyRule{std::conditional_t<std::is_same_v<T, T>, rules::Gradient, void>{}});
+      rules.push_back(pick != nullptr ? pick->rule : AnyRule(rules::Gradient{}, detail::CompiledFor<detail::OfScalar<T>>{}));
     }
     return Resolved(seed_, std::move(rules));
   }

@@ -35,18 +35,18 @@ struct Box {};
 /// Concat route it as the gradient does).
 template <class... Defer>
 [[nodiscard]] std::vector<Mapping> with_base(std::vector<Mapping> rest) {
-  std::vector<Mapping> map{{Match::category(Category::activation), deferred<rules::Pass, Defer...>{}},
-                           {Match::category(Category::pooling), deferred<rules::Norm, Defer...>{}},
-                           {Match::category(Category::merge), deferred<rules::Norm, Defer...>{}}};
+  std::vector<Mapping> map{Mapping::category<Category::activation>(deferred<rules::Pass, Defer...>{}),
+                           Mapping::category<Category::pooling>(deferred<rules::Norm, Defer...>{}),
+                           Mapping::category<Category::merge>(deferred<rules::Norm, Defer...>{})};
   for (Mapping& m : rest) map.push_back(std::move(m));
   return map;
 }
 
 /// The base map, Conv2D -> `conv`, Dense -> Epsilon(epsilon).
-template <class... Defer>
-[[nodiscard]] std::vector<Mapping> conv_dense_map(AnyRule conv, double epsilon, Seed seed, Bias bias) {
-  return with_base<Defer...>(
-      {{Match::type("Conv2D"), std::move(conv)}, {Match::type("Dense"), deferred<rules::Epsilon, Defer...>{epsilon, seed, bias}}});
+template <class Conv>
+[[nodiscard]] std::vector<Mapping> conv_dense_map(Conv conv, double epsilon, Seed seed, Bias bias) {
+  return with_base<Conv>({Mapping::type<Conv2D>(std::move(conv)),
+                          Mapping::type<Dense>(deferred<rules::Epsilon, Conv>{epsilon, seed, bias})});
 }
 
 }  // namespace detail
@@ -56,7 +56,7 @@ class EpsilonPlus : public Composite {
 public:
   template <class... Defer>
   explicit EpsilonPlus(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : Composite(detail::conv_dense_map<Defer...>(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias), {}, seed) {}
+      : Composite(detail::conv_dense_map(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias), {}, seed) {}
 };
 
 /// The lowest linear layer (Dense or Conv2D) -> Flat; other Conv2D -> ZPlus, Dense -> Epsilon.
@@ -64,8 +64,8 @@ class EpsilonPlusFlat : public Composite {
 public:
   template <class... Defer>
   explicit EpsilonPlusFlat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : Composite(detail::conv_dense_map<Defer...>(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias),
-                  {{Match::category(Category::linear), detail::deferred<rules::Flat, Defer...>{seed, bias}}}, seed) {}
+      : Composite(detail::conv_dense_map(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias),
+                  {Mapping::category<Category::linear>(detail::deferred<rules::Flat, Defer...>{seed, bias})}, seed) {}
 };
 
 /// Conv2D -> AlphaBeta(2, 1), Dense -> Epsilon(epsilon).
@@ -73,7 +73,7 @@ class EpsilonAlpha2Beta1 : public Composite {
 public:
   template <class... Defer>
   explicit EpsilonAlpha2Beta1(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : Composite(detail::conv_dense_map<Defer...>(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias), {}, seed) {}
+      : Composite(detail::conv_dense_map(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias), {}, seed) {}
 };
 
 /// The lowest linear layer -> Flat; other Conv2D -> AlphaBeta(2, 1), Dense -> Epsilon.
@@ -81,8 +81,8 @@ class EpsilonAlpha2Beta1Flat : public Composite {
 public:
   template <class... Defer>
   explicit EpsilonAlpha2Beta1Flat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : Composite(detail::conv_dense_map<Defer...>(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias),
-                  {{Match::category(Category::linear), detail::deferred<rules::Flat, Defer...>{seed, bias}}}, seed) {}
+      : Composite(detail::conv_dense_map(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias),
+                  {Mapping::category<Category::linear>(detail::deferred<rules::Flat, Defer...>{seed, bias})}, seed) {}
 };
 
 /// The lowest Conv2D -> ZBox(low, high); other Conv2D -> Gamma(gamma), Dense -> Epsilon.
@@ -104,8 +104,8 @@ public:
 private:
   template <class ZBox>
   EpsilonGammaBox(detail::Box /*tag*/, ZBox box, double epsilon, double gamma, Seed seed, Bias bias)
-      : Composite(detail::conv_dense_map<ZBox>(detail::deferred<rules::Gamma, ZBox>{gamma, seed, bias}, epsilon, seed, bias),
-                  {{Match::type("Conv2D"), std::move(box)}}, seed) {}
+      : Composite(detail::conv_dense_map(detail::deferred<rules::Gamma, ZBox>{gamma, seed, bias}, epsilon, seed, bias),
+                  {Mapping::type<Conv2D>(std::move(box))}, seed) {}
 };
 
 /// Deep Taylor decomposition for ReLU networks with inputs in the box [low, high]
@@ -126,8 +126,8 @@ public:
 private:
   template <class ZBox>
   DeepTaylor(detail::Box /*tag*/, ZBox box, Seed seed, Bias bias)
-      : Composite(detail::with_base<ZBox>({{Match::category(Category::linear), detail::deferred<rules::ZPlus, ZBox>{seed, bias}}}),
-                  {{Match::category(Category::linear), std::move(box)}}, seed) {}
+      : Composite(detail::with_base<ZBox>({Mapping::category<Category::linear>(detail::deferred<rules::ZPlus, ZBox>{seed, bias})}),
+                  {Mapping::category<Category::linear>(std::move(box))}, seed) {}
 };
 
 }  // namespace patternnet::composites
