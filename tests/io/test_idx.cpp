@@ -1,3 +1,4 @@
+#include "files.hpp"
 #include "support.hpp"
 
 #include <patternnet/io/fashion_mnist.hpp>
@@ -19,11 +20,7 @@ using Bytes = std::vector<unsigned char>;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("pn_idx_" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
+using support::TempDir;
 
 /// An IDX file of unsigned bytes: magic 00 00 08 ndims, big-endian dimensions, values.
 Bytes idx_bytes(const std::vector<std::uint32_t>& dims, const Bytes& values) {
@@ -44,7 +41,7 @@ void write_gzip(const fs::path& p, const Bytes& b) {
   REQUIRE(gzwrite(f, b.data(), static_cast<unsigned>(b.size())) == static_cast<int>(b.size()));
   REQUIRE(gzclose(f) == Z_OK);
 }
-Bytes read_bytes(const fs::path& p) {
+Bytes read_unsigned_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -134,7 +131,7 @@ TEST_CASE("malformed IDX files throw FormatError naming the file and the problem
   }
   SECTION("a truncated or corrupt gzip stream") {
     write_gzip(dir.path / "ok.gz", good);
-    const Bytes z = read_bytes(dir.path / "ok.gz");
+    const Bytes z = read_unsigned_bytes(dir.path / "ok.gz");
     write_plain(dir.path / "cut.gz", Bytes(z.begin(), z.end() - 3));  // inside the 8-byte trailer
     CHECK_THROWS_WITH(pn::io::read_idx_images<float>(dir.path / "cut.gz"), Contains("truncated"));
     Bytes crc = z;

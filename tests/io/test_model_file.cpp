@@ -1,3 +1,4 @@
+#include "files.hpp"
 #include "support.hpp"
 
 #include <patternnet/io/model_file.hpp>
@@ -15,23 +16,10 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("pn_model_" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
+using support::read_bytes;
+using support::TempDir;
+using support::write_bytes;
 
-std::vector<char> read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_bytes(const fs::path& p, std::vector<char> bytes, bool fix_checksum) {
-  if (fix_checksum) {
-    const auto sum = pn::io::fnv1a(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size() - 8);
-    std::memcpy(bytes.data() + bytes.size() - 8, &sum, 8);
-  }
-  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 template <class V>
 void poke(std::vector<char>& b, std::size_t offset, V value) {
   std::memcpy(b.data() + offset, &value, sizeof(V));

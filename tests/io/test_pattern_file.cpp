@@ -1,3 +1,4 @@
+#include "files.hpp"
 #include "support.hpp"
 
 #include <patternnet/io/pattern_file.hpp>
@@ -26,24 +27,9 @@ pn::Patterns<T> fitted(const pn::Sequential<T>& net) {
   return pn::fit_patterns<pn::estimators::TwoComponent>(net, pn::batches(data, 100));
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("pn_test_" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::vector<char> read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_bytes(const fs::path& p, const std::vector<char>& b, bool fix_checksum) {
-  std::vector<char> bytes = b;
-  if (fix_checksum) {
-    const auto sum = pn::io::fnv1a(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size() - 8);
-    std::memcpy(bytes.data() + bytes.size() - 8, &sum, 8);
-  }
-  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using support::read_bytes;
+using support::TempDir;
+using support::write_bytes;
 
 }  // namespace
 

@@ -14,7 +14,7 @@ namespace pm = patternnet::methods;
 namespace {
 
 template <class T>
-pn::Sequential<T> small_cnn(unsigned seed) {
+pn::Sequential<T> softmax_cnn(unsigned seed) {
   pn::Sequential<T> net{pn::Conv2D<T>(1, 4, 3, pn::Padding{1}), pn::ReLU<T>{}, pn::MaxPool2D<T>(2), pn::Flatten<T>{},
                         pn::Dense<T>(4 * 4 * 4, 8),           pn::ReLU<T>{}, pn::Dense<T>(8, 3), pn::Softmax<T>{}};
   net.set_input_shape({1, 8, 8});
@@ -25,7 +25,7 @@ pn::Sequential<T> small_cnn(unsigned seed) {
 }  // namespace
 
 TEST_CASE("SmoothGrad with sigma = 0 equals the gradient, in double and float") {
-  const auto net = small_cnn<double>(1);
+  const auto net = softmax_cnn<double>(1);
   const pn::Batch<double> x({1, 8, 8}, support::random_matrix<double>(64, 3, 2));
   const auto gradient = pn::explain(net, pn::rules::Gradient{}, x);
   const auto smooth = pm::smoothgrad(net, x, pn::Target::argmax(), {.samples = 5, .sigma = 0});
@@ -41,7 +41,7 @@ TEST_CASE("SmoothGrad with sigma = 0 equals the gradient, in double and float") 
   const auto var = pm::smoothgrad(net, x, pn::Target::argmax(), {.samples = 5, .sigma = 0, .variant = pm::SmoothGradVariant::var});
   CHECK(var.attribution.data.cwiseAbs().maxCoeff() <= 1e-26 * gradient.attribution.data.cwiseAbs2().maxCoeff());
 
-  const auto net_float = small_cnn<float>(1);
+  const auto net_float = softmax_cnn<float>(1);
   const pn::Batch<float> xf({1, 8, 8}, support::random_matrix<float>(64, 3, 2));
   const auto gf = pn::explain(net_float, pn::rules::Gradient{}, xf);
   const auto sf = pm::smoothgrad(net_float, xf, pn::Target::argmax(), {.samples = 4, .sigma = 0});
@@ -95,7 +95,7 @@ TEST_CASE("SmoothGrad's noise is relative to the input range (a Monte Carlo chec
 }
 
 TEST_CASE("SmoothGrad: a seed reproduces results exactly, chunking changes only rounding") {
-  const auto net = small_cnn<float>(21);
+  const auto net = softmax_cnn<float>(21);
   const pn::Batch<float> x({1, 8, 8}, support::random_matrix<float>(64, 3, 22));
   const pm::SmoothGradOptions options{.samples = 12, .sigma = 0.2, .seed = 42, .chunk = 10};
   const auto a = pm::smoothgrad(net, x, pn::Target::argmax(), options);
@@ -113,7 +113,7 @@ TEST_CASE("SmoothGrad: a seed reproduces results exactly, chunking changes only 
 }
 
 TEST_CASE("SmoothGrad rejects bad options with clear messages") {
-  const auto net = small_cnn<double>(31);
+  const auto net = softmax_cnn<double>(31);
   const pn::Batch<double> x({1, 8, 8}, support::random_matrix<double>(64, 1, 32));
   CHECK_THROWS_AS(pm::smoothgrad(net, x, pn::Target::argmax(), {.samples = 0}), pn::ConfigError);
   CHECK_THROWS_WITH(pm::smoothgrad(net, x, pn::Target::argmax(), {.samples = 0}), Contains("smoothgrad(): samples must be >= 1, got 0"));
