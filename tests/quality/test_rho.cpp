@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 namespace est = pn::estimators;
 using Mat = Eigen::MatrixXd;
 
@@ -34,29 +36,34 @@ double brute_rho(const Mat& x /* m x K */, const Eigen::VectorXd& z /* pre-activ
   return 1 - std::sqrt(std::clamp(1 - ss_res / ss_tot, 0.0, 1.0));
 }
 
+/// rho of every neuron of linear node `node` of `net`, for every estimator, against brute_rho
+/// on that node's own input and output samples (any node of a graph).
 template <class L>
-void compare_with_brute_force(const pn::Sequential<double>& net, const L& layer, pn::Index index, const pn::Batch<double>& data) {
+void compare_with_brute_force(const pn::Graph<double>& net, const L& layer, pn::Index node, const pn::Batch<double>& data) {
   const auto rec = net.record(data);
-  const Mat x = layer.samples(rec.activations[static_cast<std::size_t>(index)]);
+  const Mat x = layer.samples(rec.activations[static_cast<std::size_t>(net.inputs(node)[0] + 1)]);
   pn::Matrix<double> z;
-  pn::batch_to_positions(rec.activations[static_cast<std::size_t>(index) + 1], layer.positions(), z);
+  pn::batch_to_positions(rec.activations[static_cast<std::size_t>(node) + 1], layer.positions(), z);
   pn::MomentOptions mo;
   mo.input_covariance = true;
   const auto moments = pn::compute_moments(net, pn::batches(data, 37), mo);
   for (const auto& p : {pn::make_patterns<est::Filter>(net, moments), pn::make_patterns<est::Linear>(net, moments),
                         pn::make_patterns<est::TwoComponent>(net, moments), pn::make_patterns(net, moments, est::Random{3})}) {
     const auto q = pn::signal_quality(net, p, moments);
-    const auto& lq = q.layers[0];
-    REQUIRE(lq.layer == index);
-    for (std::size_t i = 0; i < lq.evaluated.size(); ++i) {
-      const pn::Index f = lq.evaluated[i];
+    const auto lq = std::find_if(q.layers.begin(), q.layers.end(), [&](const auto& l) { return l.layer == node; });
+    const auto lp = std::find_if(p.layers().begin(), p.layers().end(), [&](const auto& l) { return l.layer == node; });
+    REQUIRE(lq != q.layers.end());
+    REQUIRE(lp != p.layers().end());
+    REQUIRE(lq->evaluated.size() == static_cast<std::size_t>(layer.weight().rows()));
+    for (std::size_t i = 0; i < lq->evaluated.size(); ++i) {
+      const pn::Index f = lq->evaluated[i];
       const double b = layer.has_bias() ? layer.bias()(f) : 0.0;
-      const double expected = brute_rho(x, z.col(f), layer.weight().row(f).transpose(), b, p.layers()[0], f);
-      INFO(p.estimator() << " neuron " << f << ": " << lq.rho[i] << " vs " << expected);
+      const double expected = brute_rho(x, z.col(f), layer.weight().row(f).transpose(), b, *lp, f);
+      INFO(p.estimator() << " node " << node << " neuron " << f << ": " << lq->rho[i] << " vs " << expected);
       // rho = 1 - sqrt(R^2) turns rounding of R^2 ~ 1e-16 into 1e-8 where R^2 ~ 0 (S_a
       // fitted on the same data has cov[d, y] = 0): compare R^2 everywhere, rho where R > 1e-3.
-      CHECK(std::abs((1 - lq.rho[i]) * (1 - lq.rho[i]) - (1 - expected) * (1 - expected)) < 1e-10);
-      if (1 - expected > 1e-3) CHECK(std::abs(lq.rho[i] - expected) < 1e-8);
+      CHECK(std::abs((1 - lq->rho[i]) * (1 - lq->rho[i]) - (1 - expected) * (1 - expected)) < 1e-10);
+      if (1 - expected > 1e-3) CHECK(std::abs(lq->rho[i] - expected) < 1e-8);
     }
   }
 }
@@ -93,7 +100,7 @@ TEST_CASE("rho from second moments equals the brute-force regression (Dense, eve
   // Correlated inputs with a non-zero mean.
   const Mat mix = support::random_matrix<double>(5, 5, 2);
   const pn::Batch<double> data({5, 1, 1}, Mat((mix * support::random_matrix<double>(5, 400, 3)).array() + 0.3));
-  compare_with_brute_force(net, std::get<pn::Dense<double>>(net.layer(0)), 0, data);
+  compare_with_brute_force(net, net.get<pn::Dense<double>>(0), 0, data);
 }
 
 TEST_CASE("rho from second moments equals the brute-force regression (Conv2D patches, every estimator)") {
@@ -101,7 +108,27 @@ TEST_CASE("rho from second moments equals the brute-force regression (Conv2D pat
   net.set_input_shape({2, 7, 6});
   support::randomize(net, 4);
   const pn::Batch<double> data({2, 7, 6}, support::random_matrix<double>(84, 60, 5, -0.5, 1.5));
-  compare_with_brute_force(net, std::get<pn::Conv2D<double>>(net.layer(0)), 0, data);
+  compare_with_brute_force(net, net.get<pn::Conv2D<double>>(0), 0, data);
+}
+
+TEST_CASE("rho per node of a residual graph equals the brute-force regression on that node's samples") {
+  // conv -> ReLU -> conv -> Add(., input) -> ReLU -> Flatten -> Dense: the second conv's and
+  // the dense layer's inputs come from inside the graph, the Add feeds the input back in.
+  using D = double;
+  pn::Graph<D> net;
+  const auto c1 = net.add(pn::Conv2D<D>(2, 3, 3, pn::Padding{1}), pn::Graph<D>::input);
+  const auto r1 = net.add(pn::ReLU<D>{}, c1);
+  const auto c2 = net.add(pn::Conv2D<D>(3, 2, 3, pn::Padding{1}), r1);
+  const auto sum = net.add(pn::Add<D>{}, {c2, pn::Graph<D>::input});
+  const auto r2 = net.add(pn::ReLU<D>{}, sum);
+  const auto flat = net.add(pn::Flatten<D>{}, r2);
+  const auto fc = net.add(pn::Dense<D>(50, 3), flat);
+  net.set_input_shape({2, 5, 5});
+  support::randomize(net, 6);
+  const pn::Batch<D> data({2, 5, 5}, support::random_matrix<D>(50, 300, 7, -0.5, 1.5));
+  compare_with_brute_force(net, net.get<pn::Conv2D<D>>(c1), c1, data);
+  compare_with_brute_force(net, net.get<pn::Conv2D<D>>(c2), c2, data);
+  compare_with_brute_force(net, net.get<pn::Dense<D>>(fc), fc, data);
 }
 
 TEST_CASE("the numerical trap: a perfect estimator perturbed by 1e-14 keeps rho ~ 1") {
