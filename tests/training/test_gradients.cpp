@@ -1,5 +1,6 @@
 #include "support.hpp"
 
+#include <patternnet/training/batch_norm_statistics.hpp>
 #include <patternnet/training/gradients.hpp>
 #include <patternnet/training/loss.hpp>
 
@@ -107,4 +108,81 @@ TEST_CASE("parameter_gradient is dW = r x^T for Dense and R^T X (patches) for Co
     worst = std::max(worst, std::abs(gc.weight.data()[k] - expected));
   }
   CHECK(worst < 1e-13);
+}
+
+namespace {
+
+/// conv -> BN -> ReLU -> conv -> BN -> Add(., ReLU) -> GAP -> Dense, with non-trivial BatchNorm
+/// parameters and running statistics.
+pn::Graph<double> batch_norm_net() {
+  using D = double;
+  pn::Graph<D> g;
+  const auto c1 = g.add(pn::Conv2D<D>(1, 2, 3, pn::Padding{1}), pn::Graph<D>::input);
+  const auto b1 = g.add(pn::BatchNorm2D<D>(support::random_vector<D>(2, 31), (support::random_vector<D>(2, 32).array() + 1.5).matrix(),
+                                           support::random_vector<D>(2, 33), support::random_vector<D>(2, 34)),
+                        c1);
+  const auto r1 = g.add(pn::ReLU<D>{}, b1);
+  const auto c2 = g.add(pn::Conv2D<D>(2, 2, 3, pn::Padding{1}), r1);
+  const auto b2 = g.add(pn::BatchNorm2D<D>(support::random_vector<D>(2, 35), (support::random_vector<D>(2, 36).array() + 1.5).matrix(),
+                                           support::random_vector<D>(2, 37), support::random_vector<D>(2, 38)),
+                        c2);
+  const auto sum = g.add(pn::Add<D>{}, {b2, r1});
+  const auto flat = g.add(pn::Flatten<D>{}, g.add(pn::GlobalAvgPool2D<D>{}, sum));
+  g.add(pn::Dense<D>(2, 3), flat);
+  g.set_input_shape({1, 4, 4});
+  support::randomize(g, 39);
+  return g;
+}
+
+/// The loss with BatchNorm in `mode`: batch = normalised by the batch's own statistics.
+double loss_in_mode(const pn::Graph<double>& net, const pn::Batch<double>& x, const std::vector<pn::Index>& labels,
+                    pn::training::BatchNormMode mode, std::vector<pn::training::ParameterGradient<double>>* grads = nullptr) {
+  pn::Graph<double> used = net;
+  if (mode == pn::training::BatchNormMode::batch) pn::training::update_batch_norm(used, x, x.size());
+  const auto rec = used.record(x);
+  auto loss = pn::training::softmax_cross_entropy(rec.activations.back(), std::span<const pn::Index>(labels));
+  if (grads != nullptr) *grads = pn::training::parameter_gradients(used, rec, used.size(), loss.gradient, mode);
+  return loss.value;
+}
+
+}  // namespace
+
+TEST_CASE("BatchNorm2D gamma, beta and everything below match finite differences, inference and batch mode") {
+  const auto net = batch_norm_net();
+  const pn::Batch<double> x({1, 4, 4}, support::random_matrix<double>(16, 5, 40, -1.0, 2.0));
+  const std::vector<pn::Index> labels{0, 2, 1, 1, 2};
+  for (const auto mode : {pn::training::BatchNormMode::inference, pn::training::BatchNormMode::batch}) {
+    INFO("mode " << static_cast<int>(mode));
+    std::vector<pn::training::ParameterGradient<double>> grads;
+    (void)loss_in_mode(net, x, labels, mode, &grads);
+    REQUIRE(grads.size() == 5);  // conv, BN, conv, BN, dense
+    pn::Graph<double> probe = net;
+    const double h = 1e-6;
+    double worst = 0;
+    pn::Index checked = 0;
+    auto check = [&](double& p, double analytic) {
+      const double saved = p;
+      p = saved + h;
+      const double up = loss_in_mode(probe, x, labels, mode);
+      p = saved - h;
+      const double down = loss_in_mode(probe, x, labels, mode);
+      p = saved;
+      const double numeric = (up - down) / (2 * h);
+      worst = std::max(worst, std::abs(analytic - numeric) / std::max({1.0, std::abs(analytic), std::abs(numeric)}));
+      ++checked;
+    };
+    for (const auto& g : grads) {
+      std::visit(
+          [&](auto& layer) {
+            using L = std::decay_t<decltype(layer)>;
+            if constexpr (pn::LinearLayer<L> || std::is_same_v<L, pn::BatchNorm2D<double>>) {
+              for (pn::Index k = 0; k < g.weight.size(); ++k) check(layer.weight().data()[k], g.weight.data()[k]);
+              for (pn::Index k = 0; k < g.bias.size(); ++k) check(layer.bias()(k), g.bias(k));
+            }
+          },
+          probe.layer(g.layer));
+    }
+    CHECK(checked == 20 + 4 + 38 + 4 + 9);
+    CHECK(worst < 1e-7);
+  }
 }

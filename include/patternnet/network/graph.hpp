@@ -218,14 +218,27 @@ public:
     rec.activations.reserve(static_cast<std::size_t>(end + 1));
     rec.caches.reserve(static_cast<std::size_t>(end));
     rec.activations.push_back(x.data);
+    extend(rec, end);
+    return rec;
+  }
+
+  /// Continues a forward pass that record() stopped early: computes nodes rec.caches.size()
+  /// to end - 1 (end < 0: all) from the values rec holds. Lets a caller change a node (e.g.
+  /// a BatchNorm2D's statistics) after the nodes below it were computed.
+  void extend(ForwardRecord<T>& rec, Index end = -1) const {
+    if (end < 0 || end > size()) end = size();
+    const auto done = static_cast<Index>(rec.caches.size());
+    if (rec.activations.size() != rec.caches.size() + 1 || done > end) {
+      detail::fail<ConfigError>("{}::extend(): the record holds {} values and {} caches, cannot continue to node {}", kind_,
+                                rec.activations.size(), rec.caches.size(), end);
+    }
     std::vector<const Matrix<T>*> in;
-    for (Index n = 0; n < end; ++n) {
+    for (Index n = done; n < end; ++n) {
       gather(n, rec.activations, in);
       rec.caches.push_back(empty_cache<T>(layer(n)));
       Matrix<T> out = run(n, in, &rec.caches.back());
       rec.activations.push_back(std::move(out));
     }
-    return rec;
   }
 
   /// Throws unless x fits the bound input shape and is finite.

@@ -19,7 +19,8 @@ concept Optimizer = requires(O& optimizer, Graph<T>& net, const std::vector<Para
 
 namespace detail {
 
-/// Calls f(slot, parameter, gradient) for every weight and bias in `grads`, with the
+/// Calls f(slot, parameter, gradient) for every weight and bias (a BatchNorm2D's gamma and
+/// beta) in `grads`, with the
 /// parameter and gradient as column-major maps of the same shape, and slot = 2 * (position
 /// in grads) + (0 for the weight, 1 for the bias): the index of the optimizer's state.
 /// Throws ShapeError (naming `where` and the layer) if a gradient does not fit its layer.
@@ -46,6 +47,15 @@ void for_each_parameter(Graph<T>& net, const std::vector<ParameterGradient<T>>& 
               f(2 * i + 1, Eigen::Map<Matrix<T>>(layer.bias().data(), g.bias.size(), 1),
                 Eigen::Map<const Matrix<T>>(g.bias.data(), g.bias.size(), 1));
             }
+          } else if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, BatchNorm2D<T>>) {
+            const Index c = layer.channels();
+            if (g.weight.rows() != c || g.weight.cols() != 1 || g.bias.size() != c) {
+              patternnet::detail::fail<ShapeError>(
+                  "{}: the gradient of layer {} (BatchNorm2D) is {}x{} + bias {}, the layer has {} channels", where,
+                  g.layer, g.weight.rows(), g.weight.cols(), g.bias.size(), c);
+            }
+            f(2 * i, Eigen::Map<Matrix<T>>(layer.weight().data(), c, 1), Eigen::Map<const Matrix<T>>(g.weight.data(), c, 1));
+            f(2 * i + 1, Eigen::Map<Matrix<T>>(layer.bias().data(), c, 1), Eigen::Map<const Matrix<T>>(g.bias.data(), c, 1));
           } else {
             patternnet::detail::fail<ShapeError>("{}: gradient for layer {} ({}), which has no parameters", where, g.layer,
                                                  layer.name);

@@ -1,8 +1,14 @@
 #pragma once
 // The training loop: epochs of shuffled mini-batches, softmax cross-entropy at the logits,
 // parameter gradients by the backward pass, one optimizer step per mini-batch.
+//
+// BatchNorm2D layers are trained as in PyTorch's training mode (each mini-batch part is
+// normalised by its own mean and population variance, and gamma and beta are trained), but
+// their running statistics are not tracked: after training, set them from data with
+// update_batch_norm() (training/batch_norm_statistics.hpp) before using the network.
 
 #include <patternnet/core/progress.hpp>
+#include <patternnet/training/batch_norm_statistics.hpp>
 #include <patternnet/training/gradients.hpp>
 #include <patternnet/training/loss.hpp>
 #include <patternnet/training/optimizer.hpp>
@@ -56,14 +62,25 @@ struct BatchGradients {
 
 /// The gradients of the mean loss over all m samples of (x, y), contributed by columns
 /// [begin, begin + count).
+/// A network with BatchNorm2D is trained in PyTorch's training mode: a copy normalises by
+/// the part's own statistics (update_batch_norm) and is differentiated through them.
 template <class T>
 BatchGradients<T> part_gradients(const Graph<T>& net, Index top, const Batch<T>& x, std::span<const Index> y, Index begin,
                                  Index count) {
   const Batch<T> part(x.shape, Matrix<T>(x.data.middleCols(begin, count)));
-  const ForwardRecord<T> rec = net.record(part, top);
+  Graph<T> batch_mode;
+  const bool batch_norm = has_batch_norm(net);
+  if (batch_norm) {
+    batch_mode = net;
+    update_batch_norm(batch_mode, part, count);
+  }
+  const Graph<T>& used = batch_norm ? batch_mode : net;
+  const ForwardRecord<T> rec = used.record(part, top);
   Loss<T> loss = softmax_cross_entropy(rec.activations.back(), y.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)));
   if (count != x.size()) loss.gradient *= static_cast<T>(static_cast<double>(count) / static_cast<double>(x.size()));
-  return {loss.value * static_cast<double>(count), loss.correct, parameter_gradients(net, rec, top, std::move(loss.gradient))};
+  return {loss.value * static_cast<double>(count), loss.correct,
+          parameter_gradients(used, rec, top, std::move(loss.gradient),
+                              batch_norm ? BatchNormMode::batch : BatchNormMode::inference)};
 }
 
 /// part_gradients of `parts` consecutive column ranges, on parts - 1 extra threads, summed in order.
