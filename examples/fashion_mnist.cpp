@@ -19,6 +19,7 @@
 #include <patternnet/io/image_grid.hpp>
 #include <patternnet/patternnet.hpp>
 
+#include "support/explanation_grid.hpp"
 #include "support/fashion_mnist.hpp"
 #include "support/progress.hpp"
 
@@ -40,21 +41,8 @@ namespace {
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-/// One column of the figure: how to explain a batch, and how to show the result.
-struct Method {
-  enum class Kind { signal, heatmap };
-  std::string title;  // "\n" breaks the column title
-  Kind kind;
-  std::function<pn::Batch<float>(const pn::Batch<float>&)> explain;
-};
-
-/// A rule or composite as a column: explain() of the predicted class.
-template <class R>
-Method column(std::string title, Method::Kind kind, const pn::Sequential<float>& net, R rule) {
-  return {std::move(title), kind, [&net, rule = std::move(rule)](const pn::Batch<float>& x) {
-            return pn::explain(net, rule, x).attribution;
-          }};
-}
+using examples::column;
+using examples::Method;
 
 struct Arguments {
   std::filesystem::path out = ".", data, cache;
@@ -127,17 +115,8 @@ int main(int argc, char** argv) try {
   }
 
   // ---- The images: the first test image of each class --------------------------------
-  std::vector<pn::Index> picked;
-  for (pn::Index c = 0; c < 10; ++c) {
-    for (pn::Index j = 0; j < data.test.images.size(); ++j) {
-      if (data.test.labels[static_cast<std::size_t>(j)] == c) {
-        picked.push_back(j);
-        break;
-      }
-    }
-  }
-  pn::Batch<float> x(data.test.images.shape, static_cast<pn::Index>(picked.size()));
-  for (std::size_t i = 0; i < picked.size(); ++i) x.data.col(static_cast<pn::Index>(i)) = data.test.images.data.col(picked[i]);
+  const std::vector<pn::Index> picked = examples::first_of_each_class(data.test);
+  const pn::Batch<float> x = examples::gather(data.test, picked);
   const pn::Matrix<float> probabilities = net.forward(x).data;
 
   // ---- The methods: one column each. To add one, add a line. --------------------------
@@ -171,31 +150,8 @@ int main(int argc, char** argv) try {
   const double explain_seconds = since(t);
 
   // ---- The figure --------------------------------------------------------------------
-  pn::io::ImageGrid grid;
-  grid.title = "Fashion-MNIST: what the reference CNN sees in its predicted class";
-  grid.tile_scale = 4;
-  grid.columns.push_back("input");
-  for (const Method& m : methods) grid.columns.push_back(m.title);
-  for (std::size_t i = 0; i < picked.size(); ++i) {
-    const auto j = static_cast<pn::Index>(i);
-    pn::Index predicted = 0;
-    const float confidence = probabilities.col(j).maxCoeff(&predicted);
-    const pn::Index truth = data.test.labels[static_cast<std::size_t>(picked[i])];
-    pn::io::GridRow row;
-    row.label = {fmt::format("test image {}", picked[i]), fmt::format("true: {}", pn::io::kFashionMnistClasses[truth]),
-                 fmt::format("predicted: {}", pn::io::kFashionMnistClasses[predicted]),
-                 fmt::format("confidence {:.1f} %", 100 * confidence)};
-    if (predicted != truth) row.label_color = "#c00";
-    row.tiles.push_back(pn::io::input_image(x.sample(j), x.shape));
-    for (std::size_t k = 0; k < methods.size(); ++k) {
-      const auto sample = results[k].sample(j);
-      row.tiles.push_back(methods[k].kind == K::signal ? pn::io::signal_image(sample, x.shape)
-                                                       : pn::io::heatmap_image(sample, x.shape));
-    }
-    grid.rows.push_back(std::move(row));
-  }
-  grid.legends.push_back({"signals (grey): x / (2 max|x|) + 1/2", pn::io::signal_colorbar(300, 14), "-max|x|", "0", "+max|x|"});
-  grid.legends.push_back({"heat maps: contribution per pixel", pn::io::heatmap_colorbar(300, 14), "-max|r|", "0", "+max|r|"});
+  pn::io::ImageGrid grid = examples::explanation_grid("Fashion-MNIST: what the reference CNN sees in its predicted class",
+                                                     data.test, picked, x, probabilities, methods, results);
   grid.notes = {
       fmt::format("Reference CNN (conv 12-12-pool-24-24-pool, dense 64-10), test accuracy {:.2f} %. Every column explains the "
                   "predicted class (its logit); every tile is scaled to its own maximum.",

@@ -29,6 +29,7 @@
 #include <patternnet/patternnet.hpp>
 #include <patternnet/training/batch_norm_statistics.hpp>
 
+#include "support/explanation_grid.hpp"
 #include "support/fashion_mnist.hpp"
 #include "support/progress.hpp"
 
@@ -125,19 +126,8 @@ pn::Graph<F> load_or_train(const pn::io::LabelledImages<F>& train, const std::fi
   return net;
 }
 
-/// One column of the figure.
-struct Method {
-  enum class Kind { signal, heatmap };
-  std::string title;
-  Kind kind;
-  std::function<pn::Batch<F>(const pn::Batch<F>&)> explain;
-};
-
-template <class R>
-Method column(std::string title, Method::Kind kind, const pn::Graph<F>& net, R rule) {
-  return {std::move(title), kind,
-          [&net, rule = std::move(rule)](const pn::Batch<F>& x) { return pn::explain(net, rule, x).attribution; }};
-}
+using examples::column;
+using examples::Method;
 
 struct Arguments {
   std::filesystem::path out = ".", data, cache;
@@ -169,6 +159,7 @@ Arguments parse(int argc, char** argv) {
 int main(int argc, char** argv) try {
   const auto start = Clock::now();
   const Arguments args = parse(argc, argv);
+  std::filesystem::create_directories(args.out);
   auto t = Clock::now();
   const examples::FashionMnist data = examples::load_fashion_mnist(args.data);
   fmt::print("Fashion-MNIST: {} training and {} test images ({:.1f} s)\n", data.train.images.size(),
@@ -215,17 +206,8 @@ int main(int argc, char** argv) try {
   }
 
   // ---- Ten test images, the first of each class, explained by each method -------------
-  std::vector<pn::Index> picked;
-  for (pn::Index c = 0; c < 10; ++c) {
-    for (pn::Index j = 0; j < data.test.images.size(); ++j) {
-      if (data.test.labels[static_cast<std::size_t>(j)] == c) {
-        picked.push_back(j);
-        break;
-      }
-    }
-  }
-  pn::Batch<F> x(data.test.images.shape, static_cast<pn::Index>(picked.size()));
-  for (std::size_t i = 0; i < picked.size(); ++i) x.data.col(static_cast<pn::Index>(i)) = data.test.images.data.col(picked[i]);
+  const std::vector<pn::Index> picked = examples::first_of_each_class(data.test);
+  const pn::Batch<F> x = examples::gather(data.test, picked);
   const pn::Matrix<F> probabilities = net.forward(x).data;
 
   using K = Method::Kind;
@@ -247,31 +229,8 @@ int main(int argc, char** argv) try {
   for (const Method& m : methods) results.push_back(m.explain(x));
   const double explain_seconds = since(t);
 
-  pn::io::ImageGrid grid;
-  grid.title = "Fashion-MNIST: a residual network with BatchNorm, explained";
-  grid.tile_scale = 4;
-  grid.columns.push_back("input");
-  for (const Method& m : methods) grid.columns.push_back(m.title);
-  for (std::size_t i = 0; i < picked.size(); ++i) {
-    const auto j = static_cast<pn::Index>(i);
-    pn::Index predicted = 0;
-    const float confidence = probabilities.col(j).maxCoeff(&predicted);
-    const pn::Index truth = data.test.labels[static_cast<std::size_t>(picked[i])];
-    pn::io::GridRow row;
-    row.label = {fmt::format("test image {}", picked[i]), fmt::format("true: {}", pn::io::kFashionMnistClasses[truth]),
-                 fmt::format("predicted: {}", pn::io::kFashionMnistClasses[predicted]),
-                 fmt::format("confidence {:.1f} %", 100 * confidence)};
-    if (predicted != truth) row.label_color = "#c00";
-    row.tiles.push_back(pn::io::input_image(x.sample(j), x.shape));
-    for (std::size_t k = 0; k < methods.size(); ++k) {
-      const auto sample = results[k].sample(j);
-      row.tiles.push_back(methods[k].kind == K::signal ? pn::io::signal_image(sample, x.shape)
-                                                       : pn::io::heatmap_image(sample, x.shape));
-    }
-    grid.rows.push_back(std::move(row));
-  }
-  grid.legends.push_back({"signals (grey): x / (2 max|x|) + 1/2", pn::io::signal_colorbar(300, 14), "-max|x|", "0", "+max|x|"});
-  grid.legends.push_back({"heat maps: contribution per pixel", pn::io::heatmap_colorbar(300, 14), "-max|r|", "0", "+max|r|"});
+  pn::io::ImageGrid grid = examples::explanation_grid("Fashion-MNIST: a residual network with BatchNorm, explained",
+                                                     data.test, picked, x, probabilities, methods, results);
   grid.notes = {
       fmt::format("ResNet (stem and block 1 16 channels, block 2 32, BatchNorm folded into the convolutions), test accuracy {:.2f} %. "
                   "Every column explains the predicted class; every tile is scaled to its own maximum.",
