@@ -15,9 +15,10 @@ concept BatchSource = std::ranges::input_range<S> &&
                       std::convertible_to<std::ranges::range_reference_t<S>, const Batch<T>&>;
 
 /// A view of a data set as consecutive batches of `size` samples (the last may be
-/// smaller). Each element is a fresh Batch holding a copy of its columns.
+/// smaller). Each element is a fresh Batch holding a copy of its columns. (A view_base, not
+/// a view_interface: clang 14 with libstdc++ 12 cannot instantiate view_interface for it.)
 template <class T>
-class BatchView : public std::ranges::view_interface<BatchView<T>> {
+class BatchView : public std::ranges::view_base {
 public:
   BatchView(const Batch<T>& data, Index size) : data_(&data), size_(size) {
     if (size < 1) detail::fail<ConfigError>("batches(): batch size must be >= 1, got {}", size);
