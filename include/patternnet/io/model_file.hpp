@@ -28,13 +28,14 @@
 #include <patternnet/network/summary.hpp>
 
 #include <array>
-#include <initializer_list>
-#include <string>
-#include <vector>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace patternnet::io {
 
@@ -92,65 +93,98 @@ std::pair<Matrix<T>, Vector<T>> get_weights(Reader& r, Index layer, Index rows, 
   return {Matrix<T>(w), std::move(b)};
 }
 
+// The fields of each layer type (the layout above): one reader per registered type, so a
+// layer type added to the registry without one does not compile (read_layer below).
+template <class T>
+Dense<T> read_fields(Reader& r, Index l, std::type_identity<Dense<T>> /*type*/) {
+  const Index out = get_size(r, "the output size", l), in = get_size(r, "the input size", l);
+  const bool bias = get_flag(r, "the bias", l);
+  auto [w, b] = get_weights<T>(r, l, out, in, bias);
+  return Dense<T>(std::move(w), std::move(b));
+}
+template <class T>
+Conv2D<T> read_fields(Reader& r, Index l, std::type_identity<Conv2D<T>> /*type*/) {
+  const Index in = get_size(r, "the input channels", l), out = get_size(r, "the output channels", l);
+  const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
+  const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
+  const Index dh = get_size(r, "the dilation height", l), dw = get_size(r, "the dilation width", l);
+  const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
+  if (ph < 0 || pw < 0 || ph > (1 << 20) || pw > (1 << 20)) r.fail("layer {}: padding {}x{} is invalid", l, ph, pw);
+  const bool same = get_flag(r, "the same-padding", l), bias = get_flag(r, "the bias", l);
+  if (in > (std::int64_t{1} << 31) / kh / kw) r.fail("layer {}: {}x{}x{} kernel taps are too many", l, in, kh, kw);
+  auto [w, b] = get_weights<T>(r, l, out, in * kh * kw, bias);
+  return Conv2D<T>(std::move(w), std::move(b), in, Kernel{kh, kw}, Stride{sh, sw}, Dilation{dh, dw},
+                   same ? Padding::same() : Padding{ph, pw});
+}
+template <class T>
+MaxPool2D<T> read_fields(Reader& r, Index l, std::type_identity<MaxPool2D<T>> /*type*/) {
+  const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
+  const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
+  const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
+  return MaxPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw});
+}
+template <class T>
+AvgPool2D<T> read_fields(Reader& r, Index l, std::type_identity<AvgPool2D<T>> /*type*/) {
+  const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
+  const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
+  const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
+  const bool include = get_flag(r, "the count_include_pad", l), ceil = get_flag(r, "the ceil_mode", l);
+  return AvgPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw}, CountIncludePad{include}, CeilMode{ceil});
+}
+template <class T>
+BatchNorm2D<T> read_fields(Reader& r, Index l, std::type_identity<BatchNorm2D<T>> /*type*/) {
+  const Index c = get_size(r, "the channels", l);
+  const auto eps = r.get<double>("the eps");
+  if (static_cast<std::size_t>(c) > r.remaining() / sizeof(T) / 4) {
+    r.fail("truncated: layer {} needs 4 x {} values, {} bytes are left", l, c, r.remaining());
+  }
+  std::array<Vector<T>, 4> v;
+  for (Vector<T>& x : v) {
+    x.resize(c);
+    r.get_array(x.data(), static_cast<std::size_t>(c), "the batch-norm statistics");
+    if (!x.allFinite()) r.fail("layer {} has non-finite batch-norm values", l);
+  }
+  return BatchNorm2D<T>(std::move(v[0]), std::move(v[1]), std::move(v[2]), std::move(v[3]), eps);
+}
+// Layer types without fields.
+template <class T>
+ReLU<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<ReLU<T>> /*type*/) {
+  return {};
+}
+template <class T>
+Softmax<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<Softmax<T>> /*type*/) {
+  return {};
+}
+template <class T>
+Flatten<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<Flatten<T>> /*type*/) {
+  return {};
+}
+template <class T>
+GlobalAvgPool2D<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<GlobalAvgPool2D<T>> /*type*/) {
+  return {};
+}
+template <class T>
+Add<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<Add<T>> /*type*/) {
+  return {};
+}
+template <class T>
+Concat<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<Concat<T>> /*type*/) {
+  return {};
+}
+
+/// The layer of the registered type whose tag is `tag`, with its fields.
+template <class T, class... Ls>
+Layer<T> read_tagged(Reader& r, Index l, std::uint32_t tag, TypeList<Ls...> /*types*/) {
+  std::optional<Layer<T>> layer;
+  (void)((tag == Ls::tag && (layer.emplace(read_fields(r, l, std::type_identity<Ls>{})), true)) || ...);
+  if (!layer) r.fail("layer {} has unknown type {}", l, tag);
+  return std::move(*layer);
+}
+
 template <class T>
 Layer<T> read_layer(Reader& r, Index l) {
   const auto tag = r.get<std::uint32_t>("a layer type");
-  switch (tag) {
-    case Dense<T>::tag: {
-      const Index out = get_size(r, "the output size", l), in = get_size(r, "the input size", l);
-      const bool bias = get_flag(r, "the bias", l);
-      auto [w, b] = get_weights<T>(r, l, out, in, bias);
-      return Dense<T>(std::move(w), std::move(b));
-    }
-    case Conv2D<T>::tag: {
-      const Index in = get_size(r, "the input channels", l), out = get_size(r, "the output channels", l);
-      const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
-      const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
-      const Index dh = get_size(r, "the dilation height", l), dw = get_size(r, "the dilation width", l);
-      const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
-      if (ph < 0 || pw < 0 || ph > (1 << 20) || pw > (1 << 20)) r.fail("layer {}: padding {}x{} is invalid", l, ph, pw);
-      const bool same = get_flag(r, "the same-padding", l), bias = get_flag(r, "the bias", l);
-      if (in > (std::int64_t{1} << 31) / kh / kw) r.fail("layer {}: {}x{}x{} kernel taps are too many", l, in, kh, kw);
-      auto [w, b] = get_weights<T>(r, l, out, in * kh * kw, bias);
-      return Conv2D<T>(std::move(w), std::move(b), in, Kernel{kh, kw}, Stride{sh, sw}, Dilation{dh, dw},
-                       same ? Padding::same() : Padding{ph, pw});
-    }
-    case ReLU<T>::tag: return ReLU<T>{};
-    case MaxPool2D<T>::tag: {
-      const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
-      const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
-      const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
-      return MaxPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw});
-    }
-    case AvgPool2D<T>::tag: {
-      const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
-      const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
-      const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
-      const bool include = get_flag(r, "the count_include_pad", l), ceil = get_flag(r, "the ceil_mode", l);
-      return AvgPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw}, CountIncludePad{include}, CeilMode{ceil});
-    }
-    case GlobalAvgPool2D<T>::tag: return GlobalAvgPool2D<T>{};
-    case BatchNorm2D<T>::tag: {
-      const Index c = get_size(r, "the channels", l);
-      const auto eps = r.get<double>("the eps");
-      if (static_cast<std::size_t>(c) > r.remaining() / sizeof(T) / 4) {
-        r.fail("truncated: layer {} needs 4 x {} values, {} bytes are left", l, c, r.remaining());
-      }
-      std::array<Vector<T>, 4> v;
-      for (Vector<T>& x : v) {
-        x.resize(c);
-        r.get_array(x.data(), static_cast<std::size_t>(c), "the batch-norm statistics");
-        if (!x.allFinite()) r.fail("layer {} has non-finite batch-norm values", l);
-      }
-      return BatchNorm2D<T>(std::move(v[0]), std::move(v[1]), std::move(v[2]), std::move(v[3]), eps);
-    }
-    case Add<T>::tag: return Add<T>{};
-    case Concat<T>::tag: return Concat<T>{};
-    case Softmax<T>::tag: return Softmax<T>{};
-    case Flatten<T>::tag: return Flatten<T>{};
-    default: break;
-  }
-  r.fail("layer {} has unknown type {}", l, tag);
+  return read_tagged<T>(r, l, tag, LayerTypes<T>{});
 }
 
 /// Writes the type tag and fields of one layer (the layout above).
