@@ -1,6 +1,5 @@
 #pragma once
-// Streaming, mergeable neuron statistics (docs/concepts.md), accumulated in double
-// (the `Real` of the templates below).
+// Streaming, mergeable neuron statistics (docs/concepts.md), accumulated in double.
 //
 // For a linear layer with F neurons of K inputs each (Dense: K = in_features, one sample
 // per input sample; Conv2D: K = C*kh*kw, one sample per output position = im2col patch),

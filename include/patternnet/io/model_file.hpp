@@ -146,29 +146,14 @@ BatchNorm2D<T> read_fields(Reader& r, Index l, std::type_identity<BatchNorm2D<T>
   }
   return BatchNorm2D<T>(std::move(v[0]), std::move(v[1]), std::move(v[2]), std::move(v[3]), eps);
 }
-// Layer types without fields.
-template <class T>
-ReLU<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<ReLU<T>> /*type*/) {
-  return {};
-}
-template <class T>
-Softmax<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<Softmax<T>> /*type*/) {
-  return {};
-}
-template <class T>
-Flatten<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<Flatten<T>> /*type*/) {
-  return {};
-}
-template <class T>
-GlobalAvgPool2D<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<GlobalAvgPool2D<T>> /*type*/) {
-  return {};
-}
-template <class T>
-Add<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<Add<T>> /*type*/) {
-  return {};
-}
-template <class T>
-Concat<T> read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<Concat<T>> /*type*/) {
+/// The layer types without fields (their tag is all the file holds).
+template <class L, class T = typename L::Scalar>
+inline constexpr bool has_no_fields = std::is_same_v<L, ReLU<T>> || std::is_same_v<L, Softmax<T>> ||
+                                      std::is_same_v<L, Flatten<T>> || std::is_same_v<L, GlobalAvgPool2D<T>> ||
+                                      std::is_same_v<L, Add<T>> || std::is_same_v<L, Concat<T>>;
+template <class L>
+  requires has_no_fields<L>
+L read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<L> /*type*/) {
   return {};
 }
 
@@ -220,10 +205,7 @@ void put_layer(Writer& w, const Layer<T>& layer) {
             w.put_array(v->data(), static_cast<std::size_t>(v->size()));
           }
         } else {
-          static_assert(std::is_same_v<L, ReLU<T>> || std::is_same_v<L, Softmax<T>> || std::is_same_v<L, Flatten<T>> ||
-                            std::is_same_v<L, GlobalAvgPool2D<T>> || std::is_same_v<L, Add<T>> ||
-                            std::is_same_v<L, Concat<T>>,
-                        "put_layer(): a layer type with fields that the model file does not write");
+          static_assert(has_no_fields<L>, "put_layer(): a layer type with fields that the model file does not write");
         }
       },
       layer);

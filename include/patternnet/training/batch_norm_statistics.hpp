@@ -47,19 +47,24 @@ Index update_batch_norm(Graph<T>& net, const Batch<T>& images, Index batch_size 
     const Shape s = net.shape_at(v);
     const Index plane = s.h * s.w;
     std::vector<double> count(static_cast<std::size_t>(s.c), 0), mean(count), m2(count);
-    for (const Batch<T>& batch : batches(images, batch_size)) {
-      if (one_batch) net.extend(rec, n);
-      else rec = net.record(batch, n);
-      const Matrix<T>& x = rec.activations[static_cast<std::size_t>(v)];
+    auto accumulate = [&](const Matrix<T>& x) {  // Chan et al.'s pairwise merge, per channel
       for (Index c = 0; c < s.c; ++c) {
         const auto block = x.middleRows(c * plane, plane).template cast<double>();
         const double nb = static_cast<double>(block.size()), mb = block.mean();
         const double m2b = (block.array() - mb).square().sum();
-        auto k = static_cast<std::size_t>(c);
+        const auto k = static_cast<std::size_t>(c);
         const double total = count[k] + nb, delta = mb - mean[k];
-        m2[k] += m2b + delta * delta * count[k] * nb / total;  // Chan et al.'s pairwise merge
+        m2[k] += m2b + delta * delta * count[k] * nb / total;
         mean[k] += delta * nb / total;
         count[k] = total;
+      }
+    };
+    if (one_batch) {
+      net.extend(rec, n);
+      accumulate(rec.activations[static_cast<std::size_t>(v)]);
+    } else {
+      for (const Batch<T>& batch : batches(images, batch_size)) {
+        accumulate(net.record(batch, n).activations[static_cast<std::size_t>(v)]);
       }
     }
     auto& bn = net.template get<BatchNorm2D<T>>(n);
