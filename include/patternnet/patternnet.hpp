@@ -1,6 +1,7 @@
 #pragma once
 // Umbrella header: everything in the core library (no optional I/O components).
-// Fine-grained headers are available for faster builds.
+// Fine-grained headers are available for faster builds. Last: precompiled.hpp, which
+// declares the instantiations of patternnet::precompiled when that component is linked.
 
 #include <patternnet/composites/composite.hpp>
 #include <patternnet/composites/presets.hpp>
@@ -54,3 +55,5 @@
 #include <patternnet/rules/lrp.hpp>
 #include <patternnet/rules/pattern.hpp>
 #include <patternnet/rules/rule.hpp>
+
+#include <patternnet/precompiled.hpp>

@@ -91,4 +91,7 @@ TEST_CASE("a target out of range names the index, the sample and the range") {
                     Contains("target index -1 for sample 1"));
   CHECK_THROWS_WITH(pn::explain(net, pn::rules::Gradient{}, x, pn::Target::indices({0})),
                     Contains("Target::indices() has 1 entries for a batch of 2 samples"));
+  // An empty list is an error too, not the argmax.
+  CHECK_THROWS_WITH(pn::explain(net, pn::rules::Gradient{}, x, pn::Target::indices({})),
+                    Contains("explain(): Target::indices() has 0 entries for a batch of 2 samples"));
 }

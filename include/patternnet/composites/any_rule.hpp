@@ -120,6 +120,17 @@ struct RuleModel final
   [[nodiscard]] const void* address() const noexcept override { return &this->rule; }
 };
 
+/// The erased rule R compiled for the layer types Only accepts. Not inline, so that
+/// patternnet::precompiled can provide it for the built-in rules (precompiled.hpp): its
+/// hooks, for every layer type and both scalars, are most of a composite's compile time.
+template <class R, class Only>
+[[nodiscard]] std::shared_ptr<const RuleConcept> make_rule_model(R rule);
+
+template <class R, class Only>
+std::shared_ptr<const RuleConcept> make_rule_model(R rule) {
+  return std::make_shared<const RuleModel<R, Only>>(std::move(rule));
+}
+
 }  // namespace detail
 
 /// Any rule for float or double networks (a value type; copies share the immutable rule).
@@ -135,7 +146,7 @@ public:
   template <class R, class Only>
     requires(!std::is_same_v<std::decay_t<R>, AnyRule> && (Rule<std::decay_t<R>, float> || Rule<std::decay_t<R>, double>))
   AnyRule(R rule, detail::CompiledFor<Only> /*only*/)
-      : rule_(std::make_shared<const detail::RuleModel<std::decay_t<R>, Only>>(std::move(rule))) {}
+      : rule_(detail::make_rule_model<std::decay_t<R>, Only>(std::move(rule))) {}
 
   /// The rule, if it is an R; nullptr otherwise (as std::function::target).
   template <class R>

@@ -1,8 +1,10 @@
 #pragma once
 // Presets by name, for choosing one at run time (a command line, a configuration file).
-// Not in the umbrella header: including this compiles every preset's rules.
+// Not in the umbrella header: header-only, including this compiles every preset's rules
+// (with patternnet::precompiled they come from the library: precompiled.hpp).
 
 #include <patternnet/composites/presets.hpp>
+#include <patternnet/precompiled.hpp>
 
 #include <array>
 #include <cctype>

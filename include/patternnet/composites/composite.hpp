@@ -172,21 +172,7 @@ public:
 
   /// The rule of every layer of `net`.
   template <class T>
-  [[nodiscard]] Resolved resolve(const Graph<T>& net) const {
-    std::vector<AnyRule> rules;
-    rules.reserve(static_cast<std::size_t>(net.size()));
-    bool first_seen = false;
-    for (Index l = 0; l < net.size(); ++l) {
-      const Mapping* pick = nullptr;
-      if (!first_seen) {
-        pick = find(first_map_, net, l);
-        first_seen = pick != nullptr;
-      }
-      if (pick == nullptr) pick = find(layer_map_, net, l);
-      rules.push_back(pick != nullptr ? pick->rule : AnyRule(rules::Gradient{}, detail::CompiledFor<detail::OfScalar<T>>{}));
-    }
-    return Resolved(seed_, std::move(rules));
-  }
+  [[nodiscard]] Resolved resolve(const Graph<T>& net) const;
 
 private:
   template <class T>
@@ -200,5 +186,22 @@ private:
   std::vector<Mapping> layer_map_, first_map_;
   Seed seed_;
 };
+
+template <class T>
+Resolved Composite::resolve(const Graph<T>& net) const {
+  std::vector<AnyRule> rules;
+  rules.reserve(static_cast<std::size_t>(net.size()));
+  bool first_seen = false;
+  for (Index l = 0; l < net.size(); ++l) {
+    const Mapping* pick = nullptr;
+    if (!first_seen) {
+      pick = find(first_map_, net, l);
+      first_seen = pick != nullptr;
+    }
+    if (pick == nullptr) pick = find(layer_map_, net, l);
+    rules.push_back(pick != nullptr ? pick->rule : AnyRule(rules::Gradient{}, detail::CompiledFor<detail::OfScalar<T>>{}));
+  }
+  return Resolved(seed_, std::move(rules));
+}
 
 }  // namespace patternnet::composites

@@ -55,34 +55,28 @@ template <class Conv>
 class EpsilonPlus : public Composite {
 public:
   template <class... Defer>
-  explicit EpsilonPlus(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : Composite(detail::conv_dense_map(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias), {}, seed) {}
+  explicit EpsilonPlus(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true});
 };
 
 /// The lowest linear layer (Dense or Conv2D) -> Flat; other Conv2D -> ZPlus, Dense -> Epsilon.
 class EpsilonPlusFlat : public Composite {
 public:
   template <class... Defer>
-  explicit EpsilonPlusFlat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : Composite(detail::conv_dense_map(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias),
-                  {Mapping::category<Category::linear>(detail::deferred<rules::Flat, Defer...>{seed, bias})}, seed) {}
+  explicit EpsilonPlusFlat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true});
 };
 
 /// Conv2D -> AlphaBeta(2, 1), Dense -> Epsilon(epsilon).
 class EpsilonAlpha2Beta1 : public Composite {
 public:
   template <class... Defer>
-  explicit EpsilonAlpha2Beta1(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : Composite(detail::conv_dense_map(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias), {}, seed) {}
+  explicit EpsilonAlpha2Beta1(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true});
 };
 
 /// The lowest linear layer -> Flat; other Conv2D -> AlphaBeta(2, 1), Dense -> Epsilon.
 class EpsilonAlpha2Beta1Flat : public Composite {
 public:
   template <class... Defer>
-  explicit EpsilonAlpha2Beta1Flat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : Composite(detail::conv_dense_map(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias),
-                  {Mapping::category<Category::linear>(detail::deferred<rules::Flat, Defer...>{seed, bias})}, seed) {}
+  explicit EpsilonAlpha2Beta1Flat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true});
 };
 
 /// The lowest Conv2D -> ZBox(low, high); other Conv2D -> Gamma(gamma), Dense -> Epsilon.
@@ -92,20 +86,14 @@ class EpsilonGammaBox : public Composite {
 public:
   template <class... Defer>
   explicit EpsilonGammaBox(double low, double high, double epsilon = 1e-6, double gamma = 0.25,
-                           Seed seed = Seed::logit, Bias bias = Bias{true})
-      : EpsilonGammaBox(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, epsilon, gamma, seed,
-                        bias) {}
+                           Seed seed = Seed::logit, Bias bias = Bias{true});
   template <class... Defer>
   explicit EpsilonGammaBox(const Eigen::VectorXd& low, const Eigen::VectorXd& high, double epsilon = 1e-6,
-                           double gamma = 0.25, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : EpsilonGammaBox(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, epsilon, gamma, seed,
-                        bias) {}
+                           double gamma = 0.25, Seed seed = Seed::logit, Bias bias = Bias{true});
 
 private:
   template <class ZBox>
-  EpsilonGammaBox(detail::Box /*tag*/, ZBox box, double epsilon, double gamma, Seed seed, Bias bias)
-      : Composite(detail::conv_dense_map(detail::deferred<rules::Gamma, ZBox>{gamma, seed, bias}, epsilon, seed, bias),
-                  {Mapping::type<Conv2D>(std::move(box))}, seed) {}
+  EpsilonGammaBox(detail::Box /*tag*/, ZBox box, double epsilon, double gamma, Seed seed, Bias bias);
 };
 
 /// Deep Taylor decomposition for ReLU networks with inputs in the box [low, high]
@@ -116,18 +104,62 @@ private:
 class DeepTaylor : public Composite {
 public:
   template <class... Defer>
-  explicit DeepTaylor(double low, double high, Seed seed = Seed::logit, Bias bias = Bias{true})
-      : DeepTaylor(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, seed, bias) {}
+  explicit DeepTaylor(double low, double high, Seed seed = Seed::logit, Bias bias = Bias{true});
   template <class... Defer>
   explicit DeepTaylor(const Eigen::VectorXd& low, const Eigen::VectorXd& high, Seed seed = Seed::logit,
-                      Bias bias = Bias{true})
-      : DeepTaylor(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, seed, bias) {}
+                      Bias bias = Bias{true});
 
 private:
   template <class ZBox>
-  DeepTaylor(detail::Box /*tag*/, ZBox box, Seed seed, Bias bias)
-      : Composite(detail::with_base<ZBox>({Mapping::category<Category::linear>(detail::deferred<rules::ZPlus, ZBox>{seed, bias})}),
-                  {Mapping::category<Category::linear>(std::move(box))}, seed) {}
+  DeepTaylor(detail::Box /*tag*/, ZBox box, Seed seed, Bias bias);
 };
+
+// The constructors, defined out of the classes so that patternnet::precompiled can provide
+// them (precompiled.hpp): a constructor defined in its class is inline, and an inline
+// function is compiled wherever it is used even if an explicit instantiation exists.
+
+template <class... Defer>
+EpsilonPlus::EpsilonPlus(double epsilon, Seed seed, Bias bias)
+    : Composite(detail::conv_dense_map(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias), {}, seed) {}
+
+template <class... Defer>
+EpsilonPlusFlat::EpsilonPlusFlat(double epsilon, Seed seed, Bias bias)
+    : Composite(detail::conv_dense_map(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias),
+                {Mapping::category<Category::linear>(detail::deferred<rules::Flat, Defer...>{seed, bias})}, seed) {}
+
+template <class... Defer>
+EpsilonAlpha2Beta1::EpsilonAlpha2Beta1(double epsilon, Seed seed, Bias bias)
+    : Composite(detail::conv_dense_map(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias),
+                {}, seed) {}
+
+template <class... Defer>
+EpsilonAlpha2Beta1Flat::EpsilonAlpha2Beta1Flat(double epsilon, Seed seed, Bias bias)
+    : Composite(detail::conv_dense_map(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias),
+                {Mapping::category<Category::linear>(detail::deferred<rules::Flat, Defer...>{seed, bias})}, seed) {}
+
+template <class... Defer>
+EpsilonGammaBox::EpsilonGammaBox(double low, double high, double epsilon, double gamma, Seed seed, Bias bias)
+    : EpsilonGammaBox(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, epsilon, gamma, seed,
+                      bias) {}
+template <class... Defer>
+EpsilonGammaBox::EpsilonGammaBox(const Eigen::VectorXd& low, const Eigen::VectorXd& high, double epsilon, double gamma,
+                                 Seed seed, Bias bias)
+    : EpsilonGammaBox(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, epsilon, gamma, seed,
+                      bias) {}
+template <class ZBox>
+EpsilonGammaBox::EpsilonGammaBox(detail::Box /*tag*/, ZBox box, double epsilon, double gamma, Seed seed, Bias bias)
+    : Composite(detail::conv_dense_map(detail::deferred<rules::Gamma, ZBox>{gamma, seed, bias}, epsilon, seed, bias),
+                {Mapping::type<Conv2D>(std::move(box))}, seed) {}
+
+template <class... Defer>
+DeepTaylor::DeepTaylor(double low, double high, Seed seed, Bias bias)
+    : DeepTaylor(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, seed, bias) {}
+template <class... Defer>
+DeepTaylor::DeepTaylor(const Eigen::VectorXd& low, const Eigen::VectorXd& high, Seed seed, Bias bias)
+    : DeepTaylor(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, seed, bias) {}
+template <class ZBox>
+DeepTaylor::DeepTaylor(detail::Box /*tag*/, ZBox box, Seed seed, Bias bias)
+    : Composite(detail::with_base<ZBox>({Mapping::category<Category::linear>(detail::deferred<rules::ZPlus, ZBox>{seed, bias})}),
+                {Mapping::category<Category::linear>(std::move(box))}, seed) {}
 
 }  // namespace patternnet::composites

@@ -74,23 +74,7 @@ public:
   /// and returns its index. Throws ConfigError for an input that is not an earlier node
   /// (graphs are acyclic by construction) or a name already taken. The network must be
   /// bound again with set_input_shape().
-  Index add(Layer<T> layer, std::vector<Index> inputs, std::string name = {}) {
-    const Index id = size();
-    for (const Index i : inputs) {
-      if (i < input || i >= id) {
-        detail::fail<ConfigError>("{}::add(): node {} ({}) reads node {}, which is not an earlier node (a node's "
-                                  "inputs must be added before it, so a graph has no cycles); use {}::input for the "
-                                  "network input", kind_, id, layer_name<T>(layer), i, kind_);
-      }
-    }
-    if (!name.empty() && find(name) >= 0) {
-      detail::fail<ConfigError>("{}::add(): node {} ({}): the name '{}' is already taken by node {}", kind_, id,
-                                layer_name<T>(layer), name, find(name));
-    }
-    nodes_.push_back(Node{std::move(layer), std::move(inputs), std::move(name)});
-    shapes_.clear();
-    return id;
-  }
+  Index add(Layer<T> layer, std::vector<Index> inputs, std::string name = {});
   Index add(Layer<T> layer, Index in, std::string name = {}) {
     return add(std::move(layer), std::vector<Index>{in}, std::move(name));
   }
@@ -102,36 +86,7 @@ public:
   /// shapes, and that every node feeds the output (the last node). Throws ShapeError or
   /// ConfigError naming the first node that does not fit; the network stays unbound
   /// (ready() is false) after a failure.
-  void set_input_shape(Shape in) {
-    const std::string where = std::string(kind_) + "::set_input_shape()";
-    shapes_.clear();
-    if (nodes_.empty()) detail::fail<ShapeError>("{}: the network has no layers", where);
-    if (in.c < 1 || in.h < 1 || in.w < 1) detail::fail<ShapeError>("{}: input shape {} has an empty axis", where, in);
-    check_arity(where);
-    check_used(where);
-    std::vector<Shape> shapes{in};
-    std::vector<Shape> in_shapes;
-    for (Index n = 0; n < size(); ++n) {
-      Node& node = nodes_[static_cast<std::size_t>(n)];
-      in_shapes.clear();
-      for (const Index i : node.inputs) in_shapes.push_back(shapes[static_cast<std::size_t>(i + 1)]);
-      try {
-        shapes.push_back(std::visit(
-            [&](auto& layer) -> Shape {
-              if constexpr (std::decay_t<decltype(layer)>::arity == 1) return layer.bind(in_shapes[0], n);
-              else return layer.bind(std::span<const Shape>(in_shapes), n);
-            },
-            node.layer));
-      } catch (const Error& e) {
-        rethrow_with_prefix(e, node.name.empty() ? where + ": " : fmt::format("{}: node '{}': ", where, node.name));
-      }
-    }
-    last_use_.assign(static_cast<std::size_t>(size() + 1), -1);
-    for (Index n = 0; n < size(); ++n) {
-      for (const Index i : inputs(n)) last_use_[static_cast<std::size_t>(i + 1)] = n;
-    }
-    shapes_ = std::move(shapes);
-  }
+  void set_input_shape(Shape in);
 
   [[nodiscard]] bool ready() const noexcept { return !shapes_.empty(); }
   /// The number of nodes (layers).
@@ -194,63 +149,19 @@ public:
   /// Inference. Throws ShapeError if x does not have the bound input shape, and
   /// NumericError if x holds NaN or Inf (naming the feature and sample). Frees every
   /// intermediate after its last consumer.
-  [[nodiscard]] Batch<T> forward(const Batch<T>& x) const {
-    check_input(x, (std::string(kind_) + "::forward()").c_str());
-    std::vector<Matrix<T>> values(static_cast<std::size_t>(size() + 1));
-    values[0] = x.data;
-    std::vector<const Matrix<T>*> in;
-    for (Index n = 0; n < size(); ++n) {
-      gather(n, values, in);
-      values[static_cast<std::size_t>(n + 1)] = run(n, in, nullptr);
-      for (const Index i : inputs(n)) {
-        if (last_use_[static_cast<std::size_t>(i + 1)] == n) values[static_cast<std::size_t>(i + 1)] = Matrix<T>();
-      }
-    }
-    return Batch<T>(output_shape(), std::move(values.back()));
-  }
+  [[nodiscard]] Batch<T> forward(const Batch<T>& x) const;
 
   /// The forward pass with every node's output and cache kept (for explanations and
   /// statistics). Same checks as forward(). `end` < size() stops after node end - 1.
-  [[nodiscard]] ForwardRecord<T> record(const Batch<T>& x, Index end = -1) const {
-    check_input(x, (std::string(kind_) + "::record()").c_str());
-    if (end < 0 || end > size()) end = size();
-    ForwardRecord<T> rec;
-    rec.activations.reserve(static_cast<std::size_t>(end + 1));
-    rec.caches.reserve(static_cast<std::size_t>(end));
-    rec.activations.push_back(x.data);
-    extend(rec, end);
-    return rec;
-  }
+  [[nodiscard]] ForwardRecord<T> record(const Batch<T>& x, Index end = -1) const;
 
   /// Continues a forward pass that record() stopped early: computes nodes rec.caches.size()
   /// to end - 1 (end < 0: all) from the values rec holds. Lets a caller change a node (e.g.
   /// a BatchNorm2D's statistics) after the nodes below it were computed.
-  void extend(ForwardRecord<T>& rec, Index end = -1) const {
-    if (end < 0 || end > size()) end = size();
-    const auto done = static_cast<Index>(rec.caches.size());
-    if (rec.activations.size() != rec.caches.size() + 1 || done > end) {
-      detail::fail<ConfigError>("{}::extend(): the record holds {} values and {} caches, cannot continue to node {}", kind_,
-                                rec.activations.size(), rec.caches.size(), end);
-    }
-    std::vector<const Matrix<T>*> in;
-    for (Index n = done; n < end; ++n) {
-      gather(n, rec.activations, in);
-      rec.caches.push_back(empty_cache<T>(layer(n)));
-      Matrix<T> out = run(n, in, &rec.caches.back());
-      rec.activations.push_back(std::move(out));
-    }
-  }
+  void extend(ForwardRecord<T>& rec, Index end = -1) const;
 
   /// Throws unless x fits the bound input shape and is finite.
-  void check_input(const Batch<T>& x, const char* where) const {
-    require_ready(where);
-    if (!(x.shape == input_shape()) || x.data.rows() != input_shape().size()) {
-      detail::fail<ShapeError>("{}: the network expects input shape {}, got a batch of shape {} with {} rows", where,
-                               input_shape(), x.shape, x.data.rows());
-    }
-    if (x.size() < 1) detail::fail<ShapeError>("{}: the batch is empty", where);
-    detail::require_finite(x.data, where, "the input");
-  }
+  void check_input(const Batch<T>& x, const char* where) const;
 
 protected:
   /// `kind` names the class in messages ("Graph", "Sequential").
@@ -271,34 +182,10 @@ private:
     return static_cast<std::size_t>(n);
   }
 
-  void check_arity(const std::string& where) const {
-    for (Index n = 0; n < size(); ++n) {
-      const Index arity = layer_arity<T>(layer(n));
-      const auto k = static_cast<Index>(inputs(n).size());
-      if (arity == 1 && k != 1) {
-        detail::fail<ConfigError>("{}: {} ({}) takes 1 input, it was given {}", where, label(n), layer_name<T>(layer(n)), k);
-      }
-      if (arity == kAnyArity && k < 2) {
-        detail::fail<ConfigError>("{}: {} ({}) takes 2 or more inputs, it was given {}", where, label(n),
-                                  layer_name<T>(layer(n)), k);
-      }
-    }
-  }
+  void check_arity(const std::string& where) const;
 
   /// Every node must reach the output (the last node).
-  void check_used(const std::string& where) const {
-    std::vector<bool> used(nodes_.size(), false);
-    used.back() = true;
-    for (Index n = size() - 1; n >= 0; --n) {
-      if (!used[static_cast<std::size_t>(n)]) {
-        detail::fail<ConfigError>("{}: {} ({}) is not used: its output reaches no later node, and only the last node "
-                                  "(the output) may be unread", where, label(n), layer_name<T>(layer(n)));
-      }
-      for (const Index i : inputs(n)) {
-        if (i >= 0) used[static_cast<std::size_t>(i)] = true;
-      }
-    }
-  }
+  void check_used(const std::string& where) const;
 
   void gather(Index n, const std::vector<Matrix<T>>& values, std::vector<const Matrix<T>*>& in) const {
     in.clear();
@@ -306,22 +193,7 @@ private:
   }
 
   /// Node n's forward pass on its inputs; fills *cache if given and the layer keeps one.
-  [[nodiscard]] Matrix<T> run(Index n, const std::vector<const Matrix<T>*>& in, LayerCache<T>* cache) const {
-    return std::visit(
-        [&](const auto& l) -> Matrix<T> {
-          using L = std::decay_t<decltype(l)>;
-          if constexpr (L::arity != 1) {
-            return l.forward(std::span<const Matrix<T>* const>(in));
-          } else if constexpr (std::is_same_v<typename L::Cache, NoCache>) {
-            return l.forward(*in[0]);
-          } else if (cache != nullptr) {
-            return l.forward(*in[0], std::get<typename L::Cache>(*cache));
-          } else {
-            return l.forward(*in[0]);
-          }
-        },
-        layer(n));
-  }
+  [[nodiscard]] Matrix<T> run(Index n, const std::vector<const Matrix<T>*>& in, LayerCache<T>* cache) const;
 
   void require_ready(const char* where) const {
     if (!ready()) {
@@ -343,6 +215,165 @@ private:
   std::vector<Shape> shapes_;      // shapes_[v]: value v (0 = input, n + 1 = node n); empty = not bound
   std::vector<Index> last_use_;    // last_use_[v]: the last node reading value v
 };
+
+// The members that visit every layer type, defined out of the class: a member defined in
+// its class is inline, and an inline function is compiled wherever it is used even when
+// patternnet::precompiled provides Graph<float> and Graph<double> (precompiled.hpp).
+
+template <class T>
+Index Graph<T>::add(Layer<T> layer, std::vector<Index> inputs, std::string name) {
+  const Index id = size();
+  for (const Index i : inputs) {
+    if (i < input || i >= id) {
+      detail::fail<ConfigError>("{}::add(): node {} ({}) reads node {}, which is not an earlier node (a node's "
+                                "inputs must be added before it, so a graph has no cycles); use {}::input for the "
+                                "network input", kind_, id, layer_name<T>(layer), i, kind_);
+    }
+  }
+  if (!name.empty() && find(name) >= 0) {
+    detail::fail<ConfigError>("{}::add(): node {} ({}): the name '{}' is already taken by node {}", kind_, id,
+                              layer_name<T>(layer), name, find(name));
+  }
+  nodes_.push_back(Node{std::move(layer), std::move(inputs), std::move(name)});
+  shapes_.clear();
+  return id;
+}
+
+template <class T>
+void Graph<T>::set_input_shape(Shape in) {
+  const std::string where = std::string(kind_) + "::set_input_shape()";
+  shapes_.clear();
+  if (nodes_.empty()) detail::fail<ShapeError>("{}: the network has no layers", where);
+  if (in.c < 1 || in.h < 1 || in.w < 1) detail::fail<ShapeError>("{}: input shape {} has an empty axis", where, in);
+  check_arity(where);
+  check_used(where);
+  std::vector<Shape> shapes{in};
+  std::vector<Shape> in_shapes;
+  for (Index n = 0; n < size(); ++n) {
+    Node& node = nodes_[static_cast<std::size_t>(n)];
+    in_shapes.clear();
+    for (const Index i : node.inputs) in_shapes.push_back(shapes[static_cast<std::size_t>(i + 1)]);
+    try {
+      shapes.push_back(std::visit(
+          [&](auto& layer) -> Shape {
+            if constexpr (std::decay_t<decltype(layer)>::arity == 1) return layer.bind(in_shapes[0], n);
+            else return layer.bind(std::span<const Shape>(in_shapes), n);
+          },
+          node.layer));
+    } catch (const Error& e) {
+      rethrow_with_prefix(e, node.name.empty() ? where + ": " : fmt::format("{}: node '{}': ", where, node.name));
+    }
+  }
+  last_use_.assign(static_cast<std::size_t>(size() + 1), -1);
+  for (Index n = 0; n < size(); ++n) {
+    for (const Index i : inputs(n)) last_use_[static_cast<std::size_t>(i + 1)] = n;
+  }
+  shapes_ = std::move(shapes);
+}
+
+template <class T>
+Batch<T> Graph<T>::forward(const Batch<T>& x) const {
+  check_input(x, (std::string(kind_) + "::forward()").c_str());
+  std::vector<Matrix<T>> values(static_cast<std::size_t>(size() + 1));
+  values[0] = x.data;
+  std::vector<const Matrix<T>*> in;
+  for (Index n = 0; n < size(); ++n) {
+    gather(n, values, in);
+    values[static_cast<std::size_t>(n + 1)] = run(n, in, nullptr);
+    for (const Index i : inputs(n)) {
+      if (last_use_[static_cast<std::size_t>(i + 1)] == n) values[static_cast<std::size_t>(i + 1)] = Matrix<T>();
+    }
+  }
+  return Batch<T>(output_shape(), std::move(values.back()));
+}
+
+template <class T>
+ForwardRecord<T> Graph<T>::record(const Batch<T>& x, Index end) const {
+  check_input(x, (std::string(kind_) + "::record()").c_str());
+  if (end < 0 || end > size()) end = size();
+  ForwardRecord<T> rec;
+  rec.activations.reserve(static_cast<std::size_t>(end + 1));
+  rec.caches.reserve(static_cast<std::size_t>(end));
+  rec.activations.push_back(x.data);
+  extend(rec, end);
+  return rec;
+}
+
+template <class T>
+void Graph<T>::extend(ForwardRecord<T>& rec, Index end) const {
+  if (end < 0 || end > size()) end = size();
+  const auto done = static_cast<Index>(rec.caches.size());
+  if (rec.activations.size() != rec.caches.size() + 1 || done > end) {
+    detail::fail<ConfigError>("{}::extend(): the record holds {} values and {} caches, cannot continue to node {}", kind_,
+                              rec.activations.size(), rec.caches.size(), end);
+  }
+  std::vector<const Matrix<T>*> in;
+  for (Index n = done; n < end; ++n) {
+    gather(n, rec.activations, in);
+    rec.caches.push_back(empty_cache<T>(layer(n)));
+    Matrix<T> out = run(n, in, &rec.caches.back());
+    rec.activations.push_back(std::move(out));
+  }
+}
+
+template <class T>
+void Graph<T>::check_input(const Batch<T>& x, const char* where) const {
+  require_ready(where);
+  if (!(x.shape == input_shape()) || x.data.rows() != input_shape().size()) {
+    detail::fail<ShapeError>("{}: the network expects input shape {}, got a batch of shape {} with {} rows", where,
+                             input_shape(), x.shape, x.data.rows());
+  }
+  if (x.size() < 1) detail::fail<ShapeError>("{}: the batch is empty", where);
+  detail::require_finite(x.data, where, "the input");
+}
+
+template <class T>
+void Graph<T>::check_arity(const std::string& where) const {
+  for (Index n = 0; n < size(); ++n) {
+    const Index arity = layer_arity<T>(layer(n));
+    const auto k = static_cast<Index>(inputs(n).size());
+    if (arity == 1 && k != 1) {
+      detail::fail<ConfigError>("{}: {} ({}) takes 1 input, it was given {}", where, label(n), layer_name<T>(layer(n)), k);
+    }
+    if (arity == kAnyArity && k < 2) {
+      detail::fail<ConfigError>("{}: {} ({}) takes 2 or more inputs, it was given {}", where, label(n),
+                                layer_name<T>(layer(n)), k);
+    }
+  }
+}
+
+template <class T>
+void Graph<T>::check_used(const std::string& where) const {
+  std::vector<bool> used(nodes_.size(), false);
+  used.back() = true;
+  for (Index n = size() - 1; n >= 0; --n) {
+    if (!used[static_cast<std::size_t>(n)]) {
+      detail::fail<ConfigError>("{}: {} ({}) is not used: its output reaches no later node, and only the last node "
+                                "(the output) may be unread", where, label(n), layer_name<T>(layer(n)));
+    }
+    for (const Index i : inputs(n)) {
+      if (i >= 0) used[static_cast<std::size_t>(i)] = true;
+    }
+  }
+}
+
+template <class T>
+Matrix<T> Graph<T>::run(Index n, const std::vector<const Matrix<T>*>& in, LayerCache<T>* cache) const {
+  return std::visit(
+      [&](const auto& l) -> Matrix<T> {
+        using L = std::decay_t<decltype(l)>;
+        if constexpr (L::arity != 1) {
+          return l.forward(std::span<const Matrix<T>* const>(in));
+        } else if constexpr (std::is_same_v<typename L::Cache, NoCache>) {
+          return l.forward(*in[0]);
+        } else if (cache != nullptr) {
+          return l.forward(*in[0], std::get<typename L::Cache>(*cache));
+        } else {
+          return l.forward(*in[0]);
+        }
+      },
+      layer(n));
+}
 
 /// Calls f(index, layer) for every Dense and Conv2D node of `net`, in node order (layer is
 /// a const or mutable reference to the concrete layer type, as net is const or not).

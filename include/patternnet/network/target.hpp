@@ -13,9 +13,10 @@ namespace patternnet {
 class Target {
 public:
   [[nodiscard]] static Target argmax() { return Target{}; }
-  [[nodiscard]] static Target index(Index c) { return Target{std::vector<Index>{c}, true}; }
+  [[nodiscard]] static Target index(Index c) { return Target{Kind::index, std::vector<Index>{c}}; }
+  /// One index per sample (an empty list fits no batch: resolve() throws).
   [[nodiscard]] static Target indices(std::vector<Index> per_sample) {
-    return Target{std::move(per_sample), false};
+    return Target{Kind::indices, std::move(per_sample)};
   }
 
   /// The selected neuron of every column of `logits` (outputs x N). Throws ShapeError
@@ -25,16 +26,16 @@ public:
   std::vector<Index> resolve(const Matrix<T>& logits, const char* where) const {
     const Index n = logits.cols(), outputs = logits.rows();
     std::vector<Index> out(static_cast<std::size_t>(n));
-    if (indices_.empty()) {
+    if (kind_ == Kind::argmax) {
       for (Index j = 0; j < n; ++j) logits.col(j).maxCoeff(&out[static_cast<std::size_t>(j)]);
       return out;
     }
-    if (!broadcast_ && static_cast<Index>(indices_.size()) != n) {
+    if (kind_ == Kind::indices && static_cast<Index>(indices_.size()) != n) {
       detail::fail<ShapeError>("{}: Target::indices() has {} entries for a batch of {} samples", where,
                                indices_.size(), n);
     }
     for (Index j = 0; j < n; ++j) {
-      const Index c = indices_[broadcast_ ? 0 : static_cast<std::size_t>(j)];
+      const Index c = indices_[kind_ == Kind::index ? 0 : static_cast<std::size_t>(j)];
       if (c < 0 || c >= outputs) {
         detail::fail<ShapeError>("{}: target index {} for sample {} is out of range [0, {})", where, c,
                                  j, outputs);
@@ -45,11 +46,12 @@ public:
   }
 
 private:
+  enum class Kind { argmax, index, indices };
   Target() = default;
-  Target(std::vector<Index> idx, bool broadcast) : indices_(std::move(idx)), broadcast_(broadcast) {}
+  Target(Kind kind, std::vector<Index> idx) : kind_(kind), indices_(std::move(idx)) {}
 
-  std::vector<Index> indices_;  // empty = argmax
-  bool broadcast_ = false;
+  Kind kind_ = Kind::argmax;
+  std::vector<Index> indices_;  // index: one entry; indices: one per sample
 };
 
 }  // namespace patternnet
