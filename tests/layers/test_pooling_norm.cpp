@@ -71,6 +71,12 @@ TEST_CASE("AvgPool2D rejects invalid hyper-parameters and inputs smaller than th
   CHECK_THROWS_WITH(pn::AvgPool2D<double>(0), Contains("AvgPool2D::AvgPool2D(): kernel 0x0 and stride 0x0 must be >= 1"));
   CHECK_THROWS_WITH(pn::AvgPool2D<double>(2, pn::Padding{2}),
                     Contains("padding must be explicit, >= 0 and at most half the kernel (2x2), got 2x2"));
+  // A padding near 2^62 (as a file can hold) is rejected without overflowing 2 * padding.
+  const pn::Index huge = pn::Index{1} << 62;
+  CHECK_THROWS_WITH(pn::AvgPool2D<double>(3, pn::Padding{huge}), Contains("at most half the kernel (3x3)"));
+  CHECK_THROWS_WITH(pn::MaxPool2D<double>(pn::Kernel{3, 3}, pn::Stride{1, 1}, pn::Padding{1, huge}),
+                    Contains("at most half the kernel (3x3)"));
+  CHECK_NOTHROW(pn::MaxPool2D<double>(pn::Kernel{3, 3}, pn::Stride{1, 1}, pn::Padding{1, 1}));
   pn::AvgPool2D<double> pool(4);
   CHECK_THROWS_WITH(pool.bind({1, 3, 8}, 5), Contains("layer 5 (AvgPool2D): input 3x8 with padding 0x0 is smaller than the kernel 4x4"));
 }

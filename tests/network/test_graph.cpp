@@ -152,6 +152,16 @@ TEST_CASE("Graph: malformed graphs give one error naming the node") {
     pn::Graph<double> empty;
     CHECK_THROWS_WITH(empty.set_input_shape({1, 2, 2}), Contains("the network has no layers"));
   }
+  SECTION("a shape whose size overflows") {
+    pn::Graph<double> relu;
+    relu.add(pn::ReLU<double>{}, relu.input);
+    const pn::Index k = pn::Index{1} << 20;
+    CHECK(pn::Shape{k, k, k}.checked_size() == pn::Index{1} << 60);
+    CHECK(pn::Shape{k * k, k, 16}.checked_size() == -1);  // 2^64
+    CHECK_THROWS_WITH(relu.set_input_shape({k * k, k, 16}),
+                      Contains("Graph::set_input_shape(): input shape [1099511627776, 1048576, 16] has more than 2^63 values"));
+    CHECK(!relu.ready());
+  }
 }
 
 TEST_CASE("Graph: a Sequential's typed accessor names the actual layer type") {

@@ -17,6 +17,13 @@ struct Shape {
 
   /// Number of scalars in one sample.
   [[nodiscard]] constexpr Index size() const noexcept { return c * h * w; }
+  /// size(), or -1 if c * h * w overflows Index (Graph::set_input_shape() rejects such shapes,
+  /// so size() never overflows on a bound network).
+  [[nodiscard]] constexpr Index checked_size() const noexcept {
+    Index ch = 0, chw = 0;
+    if (__builtin_mul_overflow(c, h, &ch) || __builtin_mul_overflow(ch, w, &chw)) return -1;
+    return chw;
+  }
   /// Flat index of (channel, row, column) in C, H, W order.
   [[nodiscard]] constexpr Index at(Index ch, Index row, Index col) const noexcept {
     return (ch * h + row) * w + col;

@@ -19,7 +19,9 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -42,9 +44,9 @@ public:
   static constexpr unsigned char kUnsignedByte = 0x08;
 
   IdxFile(const std::filesystem::path& path, unsigned char expected_dims, const char* what)
-      : path_(path.string()), file_(gzopen(path_.c_str(), "rb")) {
+      : path_(path.string()), file_(gzopen(path_.c_str(), "rb"), &gzclose) {
     if (file_ == nullptr) patternnet::detail::fail<Error>("cannot open IDX file '{}'", path_);
-    gzbuffer(file_, 1U << 17);
+    gzbuffer(file_.get(), 1U << 17);
     std::array<unsigned char, 4> magic{};
     read(magic.data(), magic.size(), "the magic number");
     if (magic[0] != 0 || magic[1] != 0) {
@@ -67,9 +69,17 @@ public:
   }
   IdxFile(const IdxFile&) = delete;
   IdxFile& operator=(const IdxFile&) = delete;
-  ~IdxFile() { gzclose(file_); }
 
   [[nodiscard]] const std::vector<Index>& dims() const noexcept { return dims_; }
+  /// The product of the dimensions; throws FormatError if it overflows Index (each
+  /// dimension is a u32, so three can).
+  [[nodiscard]] Index value_count() const {
+    Index n = 1;
+    for (const Index d : dims_) {
+      if (__builtin_mul_overflow(n, d, &n)) fail("the {} dimensions announce more than 2^63 values", dims_.size());
+    }
+    return n;
+  }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
   /// Reads the n values the header announces and checks that nothing follows them.
@@ -87,7 +97,7 @@ public:
     unsigned char extra = 0;
     if (read_some(&extra, 1) != 0) fail("unexpected bytes after the {} values the header announces", n);
     int code = Z_OK;
-    gzerror(file_, &code);
+    gzerror(file_.get(), &code);
     if (code == Z_BUF_ERROR) fail("truncated: the gzip stream ends before its trailer");
     return out;
   }
@@ -104,17 +114,18 @@ private:
   // Up to n bytes; fewer only at the end of the data (or of a truncated gzip stream,
   // which zlib reports as Z_BUF_ERROR, not as a failed read). A corrupt stream throws.
   Index read_some(unsigned char* dst, Index n) {
-    const int got = gzread(file_, dst, static_cast<unsigned>(n));
+    const int got = gzread(file_.get(), dst, static_cast<unsigned>(n));
     if (got < 0) {
       int code = 0;
-      const char* message = gzerror(file_, &code);
+      const char* message = gzerror(file_.get(), &code);
       fail("corrupt data ({})", message != nullptr ? message : "zlib error");
     }
     return got;
   }
 
   std::string path_;
-  gzFile file_;
+  // Owned from the member initialiser on, so a constructor that throws still closes it.
+  std::unique_ptr<std::remove_pointer_t<gzFile>, decltype(&gzclose)> file_;
   std::vector<Index> dims_;
 };
 
@@ -130,7 +141,7 @@ template <class T>
 [[nodiscard]] Batch<T> read_idx_images(const std::filesystem::path& file) {
   detail::idx::IdxFile idx(file, 3, "images");
   const Index count = idx.dims()[0], rows = idx.dims()[1], cols = idx.dims()[2];
-  const std::vector<unsigned char> bytes = idx.values(count * rows * cols);
+  const std::vector<unsigned char> bytes = idx.values(idx.value_count());
   const Eigen::Map<const Eigen::Matrix<unsigned char, Eigen::Dynamic, Eigen::Dynamic>> raw(bytes.data(), rows * cols,
                                                                                           count);
   return Batch<T>(Shape{1, rows, cols}, Matrix<T>(raw.template cast<T>() / T(255)));
@@ -140,7 +151,7 @@ template <class T>
 /// read_idx_images.
 [[nodiscard]] inline std::vector<Index> read_idx_labels(const std::filesystem::path& file) {
   detail::idx::IdxFile idx(file, 1, "labels");
-  const std::vector<unsigned char> bytes = idx.values(idx.dims()[0]);
+  const std::vector<unsigned char> bytes = idx.values(idx.value_count());
   return {bytes.begin(), bytes.end()};
 }
 

@@ -67,6 +67,13 @@ inline Index get_size(Reader& r, const char* what, Index layer, std::int64_t max
   return static_cast<Index>(v);
 }
 
+/// The padding fields (height, width), each in 0..2^20.
+inline Padding get_padding(Reader& r, Index layer) {
+  const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
+  if (ph < 0 || pw < 0 || ph > (1 << 20) || pw > (1 << 20)) r.fail("layer {}: padding {}x{} is invalid", layer, ph, pw);
+  return Padding{ph, pw};
+}
+
 inline bool get_flag(Reader& r, const char* what, Index layer) {
   const auto v = r.get<std::uint8_t>(what);
   if (v > 1) r.fail("layer {}: {} flag is {}, expected 0 or 1", layer, what, v);
@@ -108,28 +115,26 @@ Conv2D<T> read_fields(Reader& r, Index l, std::type_identity<Conv2D<T>> /*type*/
   const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
   const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
   const Index dh = get_size(r, "the dilation height", l), dw = get_size(r, "the dilation width", l);
-  const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
-  if (ph < 0 || pw < 0 || ph > (1 << 20) || pw > (1 << 20)) r.fail("layer {}: padding {}x{} is invalid", l, ph, pw);
+  const Padding padding = get_padding(r, l);
   const bool same = get_flag(r, "the same-padding", l), bias = get_flag(r, "the bias", l);
   if (in > (std::int64_t{1} << 31) / kh / kw) r.fail("layer {}: {}x{}x{} kernel taps are too many", l, in, kh, kw);
   auto [w, b] = get_weights<T>(r, l, out, in * kh * kw, bias);
   return Conv2D<T>(std::move(w), std::move(b), in, Kernel{kh, kw}, Stride{sh, sw}, Dilation{dh, dw},
-                   same ? Padding::same() : Padding{ph, pw});
+                   same ? Padding::same() : padding);
 }
 template <class T>
 MaxPool2D<T> read_fields(Reader& r, Index l, std::type_identity<MaxPool2D<T>> /*type*/) {
   const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
   const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
-  const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
-  return MaxPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw});
+  return MaxPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, get_padding(r, l));
 }
 template <class T>
 AvgPool2D<T> read_fields(Reader& r, Index l, std::type_identity<AvgPool2D<T>> /*type*/) {
   const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
   const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
-  const auto ph = r.get<std::int64_t>("the padding height"), pw = r.get<std::int64_t>("the padding width");
+  const Padding padding = get_padding(r, l);
   const bool include = get_flag(r, "the count_include_pad", l), ceil = get_flag(r, "the ceil_mode", l);
-  return AvgPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, Padding{ph, pw}, CountIncludePad{include}, CeilMode{ceil});
+  return AvgPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, padding, CountIncludePad{include}, CeilMode{ceil});
 }
 template <class T>
 BatchNorm2D<T> read_fields(Reader& r, Index l, std::type_identity<BatchNorm2D<T>> /*type*/) {
@@ -256,8 +261,10 @@ template <class T>
   Shape in;
   for (Index* v : {&in.c, &in.h, &in.w}) *v = static_cast<Index>(r.get<std::int64_t>("the input shape"));
   const bool bound = !(in == Shape{0, 0, 0});
-  if (bound && (in.c < 1 || in.h < 1 || in.w < 1 || in.c > (1 << 24) || in.h > (1 << 24) || in.w > (1 << 24))) {
-    r.fail("invalid input shape {}", in);
+  // Each axis at most 2^16: binding allocates per-axis tables (pooling windows), and a few
+  // bytes of file must not ask for hundreds of megabytes.
+  if (bound && (in.c < 1 || in.h < 1 || in.w < 1 || in.c > (1 << 16) || in.h > (1 << 16) || in.w > (1 << 16))) {
+    r.fail("invalid input shape {} (each axis must be in 1..65536)", in);
   }
   const auto count = r.get<std::uint32_t>("the number of layers");
   if (count == 0) r.fail("the network has no layers");

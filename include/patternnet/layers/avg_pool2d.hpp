@@ -57,8 +57,9 @@ public:
       detail::fail<ConfigError>("AvgPool2D::AvgPool2D(): kernel {}x{} and stride {}x{} must be >= 1", kernel_.h,
                                 kernel_.w, stride_.h, stride_.w);
     }
-    if (padding_.same_size || padding_.h < 0 || padding_.w < 0 || 2 * padding_.h > kernel_.h ||
-        2 * padding_.w > kernel_.w) {
+    // padding <= kernel / 2, written so that no padding overflows (2 * p could).
+    if (padding_.same_size || padding_.h < 0 || padding_.w < 0 || padding_.h > kernel_.h / 2 ||
+        padding_.w > kernel_.w / 2) {
       detail::fail<ConfigError>(
           "AvgPool2D::AvgPool2D(): padding must be explicit, >= 0 and at most half the kernel ({}x{}), got {}x{}",
           kernel_.h, kernel_.w, padding_.h, padding_.w);

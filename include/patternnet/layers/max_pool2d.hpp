@@ -42,8 +42,9 @@ public:
       detail::fail<ConfigError>("MaxPool2D::MaxPool2D(): kernel {}x{} and stride {}x{} must be >= 1",
                                 kernel.h, kernel.w, stride.h, stride.w);
     }
-    if (padding.same_size || padding.h < 0 || padding.w < 0 || 2 * padding.h > kernel.h ||
-        2 * padding.w > kernel.w) {
+    // padding <= kernel / 2, written so that no padding overflows (2 * p could).
+    if (padding.same_size || padding.h < 0 || padding.w < 0 || padding.h > kernel.h / 2 ||
+        padding.w > kernel.w / 2) {
       detail::fail<ConfigError>(
           "MaxPool2D::MaxPool2D(): padding must be explicit, >= 0 and at most half the kernel "
           "({}x{}), got {}x{}",

@@ -245,6 +245,7 @@ void Graph<T>::set_input_shape(Shape in) {
   shapes_.clear();
   if (nodes_.empty()) detail::fail<ShapeError>("{}: the network has no layers", where);
   if (in.c < 1 || in.h < 1 || in.w < 1) detail::fail<ShapeError>("{}: input shape {} has an empty axis", where, in);
+  if (in.checked_size() < 0) detail::fail<ShapeError>("{}: input shape {} has more than 2^63 values", where, in);
   check_arity(where);
   check_used(where);
   std::vector<Shape> shapes{in};
@@ -262,6 +263,10 @@ void Graph<T>::set_input_shape(Shape in) {
           node.layer));
     } catch (const Error& e) {
       rethrow_with_prefix(e, node.name.empty() ? where + ": " : fmt::format("{}: node '{}': ", where, node.name));
+    }
+    if (shapes.back().checked_size() < 0) {
+      detail::fail<ShapeError>("{}: the output of {} ({}) has shape {}: more than 2^63 values", where, label(n),
+                               layer_name<T>(node.layer), shapes.back());
     }
   }
   last_use_.assign(static_cast<std::size_t>(size() + 1), -1);
