@@ -148,6 +148,7 @@ TEST_CASE("malformed IDX files throw FormatError naming the file and the problem
   }
   SECTION("a missing file") {
     CHECK_THROWS_WITH(pn::io::read_idx_labels(dir.path / "none.idx"), Contains("cannot open IDX file"));
+    CHECK_THROWS_WITH(pn::io::read_idx_labels(dir.path), Contains("it is a directory"));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <variant>
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -211,4 +212,55 @@ TEST_CASE("a failed model save leaves the previous file and no temporary behind"
   pn::io::save_model(net, dir.path / "m.pnm");
   pn::io::save_model(support::mixed_net<float>(2), dir.path / "m.pnm");  // replace
   CHECK(identical(pn::io::load_model<float>(dir.path / "m.pnm"), support::mixed_net<float>(2)));
+}
+
+TEST_CASE("saving keeps the replaced file's mode, refuses read-only files and directories, and follows links") {
+  TempDir dir;
+  const auto net = support::mixed_net<float>(1);
+  const fs::path m = dir.path / "m.pnm";
+  pn::io::save_model(net, m);
+  fs::permissions(m, fs::perms::owner_read | fs::perms::owner_write);  // 0600
+  pn::io::save_model(support::mixed_net<float>(2), m);
+  CHECK(fs::status(m).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK(identical(pn::io::load_model<float>(m), support::mixed_net<float>(2)));
+
+  // Read-only (0444): refused, the file and its contents stay, no temporary is left.
+  fs::permissions(m, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  const auto before = read_bytes(m);
+  CHECK_THROWS_WITH(pn::io::save_model(net, m), Contains("the file is read-only (it was left as it is)"));
+  CHECK(read_bytes(m) == before);
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
+  fs::permissions(m, fs::perms::owner_read | fs::perms::owner_write);
+
+  // A symbolic link: the file it points to is replaced, the link stays a link.
+  const fs::path link = dir.path / "link.pnm";
+  fs::create_symlink(m, link);
+  pn::io::save_model(support::mixed_net<float>(3), link);
+  CHECK(fs::is_symlink(fs::symlink_status(link)));
+  CHECK(identical(pn::io::load_model<float>(m), support::mixed_net<float>(3)));
+
+  // Directories: neither written nor read, each a patternnet::Error naming the path.
+  CHECK_THROWS_WITH(pn::io::save_model(net, dir.path), Contains("it is a directory"));
+  CHECK_THROWS_WITH(pn::io::load_model<float>(dir.path), Contains("cannot read model file '" + dir.path.string() + "': it is a directory"));
+}
+
+TEST_CASE("save_model refuses what load_model would reject, and writes nothing") {
+  TempDir dir;
+  auto net = support::mixed_net<float>(1);
+  REQUIRE(std::holds_alternative<pn::Conv2D<float>>(net.layer(0)));
+  net.get<pn::Conv2D<float>>(0).weight()(1, 2) = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_WITH(pn::io::save_model(net, dir.path / "nan.pnm"),
+                    Contains("save_model(): layer 0 (Conv2D) has NaN or Inf weights; nothing was written"));
+  // A flat input of 70 000 features is stored as 70 000 channels (allowed); as 70 000
+  // columns it cannot be stored.
+  pn::Sequential<float> wide{pn::Dense<float>{70000, 2}};
+  wide.set_input_shape({70000, 1, 1});
+  pn::io::save_model(wide, dir.path / "wide.pnm");
+  CHECK(pn::io::load_model<float>(dir.path / "wide.pnm").input_shape() == pn::Shape{70000, 1, 1});
+  wide.set_input_shape({1, 1, 70000});
+  CHECK_THROWS_WITH(pn::io::save_model(wide, dir.path / "long.pnm"),
+                    Contains("save_model(): the input shape [1, 1, 70000] cannot be stored"));
+  CHECK(!fs::exists(dir.path / "nan.pnm"));
+  CHECK(!fs::exists(dir.path / "long.pnm"));
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
 }

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -127,4 +128,24 @@ TEST_CASE("a failed save leaves the previous file and no temporary behind") {
   pn::io::save_patterns(p, dir.path / "p.pnp");
   pn::io::save_patterns(pn::fit_patterns<pn::estimators::Filter>(net), dir.path / "p.pnp");  // replace
   CHECK(pn::io::load_patterns(dir.path / "p.pnp", net).estimator() == "S_w");
+}
+
+TEST_CASE("save_patterns refuses an incomplete or non-finite record, and writes nothing") {
+  support::TempDir dir;
+  const auto net = net_a<double>();
+  const pn::Patterns<double> good = fitted(net);
+  REQUIRE(good.layers().size() == 2);
+  REQUIRE(good.layers()[0].kind == pn::PatternKind::two_component);
+
+  auto layers = good.layers();
+  layers[0].a_neg.resize(0, 0);  // two-component without a-
+  CHECK_THROWS_WITH(pn::io::save_patterns(pn::Patterns<double>("S_a+-", layers), dir.path / "p.pnp"),
+                    Contains("save_patterns(): the record of layer 0 is incomplete (kind 2, a 2x9, a_neg 0x0)"));
+  layers = good.layers();
+  layers[1].a(2, 5) = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(pn::io::save_patterns(pn::Patterns<double>("S_a+-", layers), dir.path / "p.pnp"),
+                    Contains("save_patterns(): layer 3 has NaN or Inf pattern values; nothing was written"));
+  CHECK(!fs::exists(dir.path / "p.pnp"));
+  pn::io::save_patterns(good, dir.path / "p.pnp");  // the complete record saves and loads
+  CHECK(pn::io::load_patterns(dir.path / "p.pnp", net).layers()[1].a == good.layers()[1].a);
 }

@@ -5,7 +5,9 @@
 // A file is: the payload bytes, then an 8-byte FNV-1a 64 checksum of the payload.
 // Writing goes to "<path>.tmp-<random>" in the same directory, flushed and renamed over
 // <path>, so a reader never sees a half-written file and a failed write leaves the old
-// file in place.
+// file in place. Replacing a file keeps its permissions; a read-only file or a directory
+// is refused (Error, nothing written); a symbolic link is followed: the file it points to
+// is replaced and the link stays.
 
 #include <patternnet/core/error.hpp>
 
@@ -33,10 +35,25 @@ static_assert(std::endian::native == std::endian::little, "patternnet's file for
 }
 
 /// Writes bytes to `path` atomically (a temporary file in the same directory, renamed over
-/// `path`); throws Error naming the file on failure, leaving any previous file in place.
+/// `path`, with the permissions of the file it replaces); throws Error naming the file on
+/// failure, leaving any previous file in place. See the file comment for read-only files,
+/// directories and symbolic links.
 inline void write_file_atomically(const std::vector<unsigned char>& bytes, const std::filesystem::path& path) {
   namespace fs = std::filesystem;
-  const fs::path tmp = path.string() + ".tmp-" + std::to_string(std::random_device{}());
+  std::error_code ec;
+  fs::path target = path;
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    target = fs::weakly_canonical(path, ec);
+    if (ec) detail::fail<Error>("cannot resolve the symbolic link '{}': {}", path.string(), ec.message());
+  }
+  const fs::file_status old = fs::status(target, ec);  // not_found: a new file
+  ec.clear();
+  const bool replaces = fs::exists(old);
+  if (fs::is_directory(old)) detail::fail<Error>("cannot write '{}': it is a directory", path.string());
+  if (replaces && (old.permissions() & fs::perms::owner_write) == fs::perms::none) {
+    detail::fail<Error>("cannot write '{}': the file is read-only (it was left as it is)", path.string());
+  }
+  const fs::path tmp = target.string() + ".tmp-" + std::to_string(std::random_device{}());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -47,12 +64,12 @@ inline void write_file_atomically(const std::vector<unsigned char>& bytes, const
       detail::fail<Error>("cannot write '{}'", tmp.string());
     }
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
+  if (replaces) fs::permissions(tmp, old.permissions(), ec);
+  if (!ec) fs::rename(tmp, target, ec);
   if (ec) {
     std::error_code ignore;
     fs::remove(tmp, ignore);
-    detail::fail<Error>("cannot move '{}' to '{}': {}", tmp.string(), path.string(), ec.message());
+    detail::fail<Error>("cannot move '{}' to '{}': {}", tmp.string(), target.string(), ec.message());
   }
 }
 
@@ -93,6 +110,8 @@ private:
 class Reader {
 public:
   explicit Reader(const std::filesystem::path& path, std::string_view kind) : path_(path.string()), kind_(kind) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) detail::fail<Error>("cannot read {} file '{}': it is a directory", kind_, path_);
     std::ifstream in(path, std::ios::binary);
     if (!in) detail::fail<Error>("cannot open {} file '{}'", kind_, path_);
     bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

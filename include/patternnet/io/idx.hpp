@@ -45,6 +45,8 @@ public:
 
   IdxFile(const std::filesystem::path& path, unsigned char expected_dims, const char* what)
       : path_(path.string()), file_(gzopen(path_.c_str(), "rb"), &gzclose) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) patternnet::detail::fail<Error>("cannot read IDX file '{}': it is a directory", path_);
     if (file_ == nullptr) patternnet::detail::fail<Error>("cannot open IDX file '{}'", path_);
     gzbuffer(file_.get(), 1U << 17);
     std::array<unsigned char, 4> magic{};

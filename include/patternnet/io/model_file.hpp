@@ -177,6 +177,33 @@ Layer<T> read_layer(Reader& r, Index l) {
   return read_tagged<T>(r, l, tag, LayerTypes<T>{});
 }
 
+/// The input shapes a model file may store: binding allocates tables per row and column
+/// (pooling windows), and a few bytes of file must not ask for hundreds of megabytes.
+inline constexpr Index kMaxChannels = Index{1} << 24, kMaxSide = Index{1} << 16;
+[[nodiscard]] inline bool storable(Shape in) {
+  return in.c >= 1 && in.h >= 1 && in.w >= 1 && in.c <= kMaxChannels && in.h <= kMaxSide && in.w <= kMaxSide;
+}
+
+/// Throws unless the reader would accept what put_layer() writes of `layer` (node n).
+template <class T>
+void check_storable(const Layer<T>& layer, Index n) {
+  std::visit(
+      [&](const auto& l) {
+        using L = std::decay_t<decltype(l)>;
+        bool finite = true;
+        if constexpr (LinearLayer<L>) finite = l.weight().allFinite() && l.bias().allFinite();
+        if constexpr (std::is_same_v<L, BatchNorm2D<T>>) {
+          finite = l.running_mean().allFinite() && l.running_var().allFinite() && l.weight().allFinite() &&
+                   l.bias().allFinite();
+        }
+        if (!finite) {
+          patternnet::detail::fail<NumericError>("save_model(): layer {} ({}) has NaN or Inf weights; nothing was written",
+                                                 n, L::name);
+        }
+      },
+      layer);
+}
+
 /// Writes the type tag and fields of one layer (the layout above).
 template <class T>
 void put_layer(Writer& w, const Layer<T>& layer) {
@@ -225,11 +252,17 @@ namespace patternnet::io {
 /// failure; the previous file, if any, is then left in place.
 template <class T>
 void save_model(const Graph<T>& net, const std::filesystem::path& path) {
+  const Shape in = net.ready() ? net.input_shape() : Shape{0, 0, 0};
+  if (net.ready() && !detail::model_file::storable(in)) {
+    detail::fail<ConfigError>("save_model(): the input shape {} cannot be stored (channels at most {}, height and width "
+                              "at most {}); nothing was written", in, detail::model_file::kMaxChannels,
+                              detail::model_file::kMaxSide);
+  }
+  for (Index n = 0; n < net.size(); ++n) detail::model_file::check_storable(net.layer(n), n);
   Writer w;
   w.put(kModelMagic);
   w.put(kModelVersion);
   w.put(static_cast<std::uint32_t>(sizeof(T)));
-  const Shape in = net.ready() ? net.input_shape() : Shape{0, 0, 0};
   for (const Index v : {in.c, in.h, in.w}) w.put(static_cast<std::int64_t>(v));
   w.put(static_cast<std::uint32_t>(net.size()));
   for (Index n = 0; n < net.size(); ++n) {
@@ -261,10 +294,9 @@ template <class T>
   Shape in;
   for (Index* v : {&in.c, &in.h, &in.w}) *v = static_cast<Index>(r.get<std::int64_t>("the input shape"));
   const bool bound = !(in == Shape{0, 0, 0});
-  // Each axis at most 2^16: binding allocates per-axis tables (pooling windows), and a few
-  // bytes of file must not ask for hundreds of megabytes.
-  if (bound && (in.c < 1 || in.h < 1 || in.w < 1 || in.c > (1 << 16) || in.h > (1 << 16) || in.w > (1 << 16))) {
-    r.fail("invalid input shape {} (each axis must be in 1..65536)", in);
+  if (bound && !detail::model_file::storable(in)) {
+    r.fail("invalid input shape {} (channels must be in 1..{}, height and width in 1..{})", in,
+           detail::model_file::kMaxChannels, detail::model_file::kMaxSide);
   }
   const auto count = r.get<std::uint32_t>("the number of layers");
   if (count == 0) r.fail("the network has no layers");

@@ -34,6 +34,19 @@ inline constexpr std::uint32_t kPatternVersion = 1;
 template <class T>
 void save_patterns(const Patterns<T>& patterns, const std::filesystem::path& path) {
   using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  for (const auto& p : patterns.layers()) {  // what load_patterns() would reject
+    const bool identity = p.kind == PatternKind::identity, two = p.kind == PatternKind::two_component;
+    const bool a_ok = identity ? p.a.size() == 0 : p.a.size() > 0;
+    const bool neg_ok = two ? (p.a_neg.rows() == p.a.rows() && p.a_neg.cols() == p.a.cols()) : p.a_neg.size() == 0;
+    if (!a_ok || !neg_ok) {
+      detail::fail<ConfigError>("save_patterns(): the record of layer {} is incomplete (kind {}, a {}x{}, a_neg {}x{}); "
+                                "nothing was written", p.layer, static_cast<std::uint32_t>(p.kind), p.a.rows(),
+                                p.a.cols(), p.a_neg.rows(), p.a_neg.cols());
+    }
+    if (!p.a.allFinite() || !p.a_neg.allFinite()) {
+      detail::fail<NumericError>("save_patterns(): layer {} has NaN or Inf pattern values; nothing was written", p.layer);
+    }
+  }
   Writer w;
   w.put(kPatternMagic);
   w.put(kPatternVersion);
