@@ -124,10 +124,7 @@ struct RuleModel final
 /// patternnet::precompiled can provide it for the built-in rules (precompiled.hpp): its
 /// hooks, for every layer type and both scalars, are most of a composite's compile time.
 template <class R, class Only>
-[[nodiscard]] std::shared_ptr<const RuleConcept> make_rule_model(R rule);
-
-template <class R, class Only>
-std::shared_ptr<const RuleConcept> make_rule_model(R rule) {
+[[nodiscard]] std::shared_ptr<const RuleConcept> make_rule_model(R rule) {
   return std::make_shared<const RuleModel<R, Only>>(std::move(rule));
 }
 
