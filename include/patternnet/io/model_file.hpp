@@ -249,7 +249,9 @@ namespace patternnet::io {
 
 /// Writes `net` (architecture, node names and inputs, weights and, if bound, the input
 /// shape) to `path` atomically (see binary.hpp), in format version 2. Throws Error on I/O
-/// failure; the previous file, if any, is then left in place.
+/// failure, NumericError for NaN or Inf weights, ConfigError for an input shape a model
+/// file cannot store (load_model would reject both): nothing is then written, and the
+/// previous file, if any, is left in place.
 template <class T>
 void save_model(const Graph<T>& net, const std::filesystem::path& path) {
   const Shape in = net.ready() ? net.input_shape() : Shape{0, 0, 0};

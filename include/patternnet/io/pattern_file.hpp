@@ -30,7 +30,9 @@ namespace patternnet::io {
 inline constexpr std::array<char, 8> kPatternMagic{'P', 'N', 'P', 'A', 'T', 'T', 'R', 'N'};
 inline constexpr std::uint32_t kPatternVersion = 1;
 
-/// Writes `patterns` to `path` atomically (see binary.hpp). Throws Error on I/O failure.
+/// Writes `patterns` to `path` atomically (see binary.hpp). Throws Error on I/O failure,
+/// ConfigError for an incomplete record and NumericError for NaN or Inf values (which
+/// load_patterns would reject): nothing is then written.
 template <class T>
 void save_patterns(const Patterns<T>& patterns, const std::filesystem::path& path) {
   using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
