@@ -1,9 +1,11 @@
-// A chain built with the Sequential API gives bit-identical results to the pre-graph
+// A chain built with the Sequential API gives the results of the pre-graph
 // network core (chain-only Sequential, commit 9d781e0) on every method.
 //
 // tests/data/chain_golden.bin holds those results, written by this same file built at
 // that commit with PATTERNNET_WRITE_GOLDEN=<path> set; every later build compares them
-// bit for bit (same compiler, same flags: Release, -O3, no -march).
+// (same compiler, same flags: Release, -O3, no -march): double bit for bit; float to
+// rounding, since Conv2D runs one GEMM per sample instead of one for the whole batch
+// (a different float summation order): within 1e-5 of the case's largest magnitude.
 
 #include "support.hpp"
 
@@ -11,6 +13,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -161,7 +165,7 @@ std::vector<Case> read(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("A Sequential chain gives bit-identical results to the pre-graph core on every method") {
+TEST_CASE("A Sequential chain gives the pre-graph core's results on every method: double bit for bit, float to rounding") {
   const std::vector<Case> now = all_cases();
   if (const char* path = std::getenv("PATTERNNET_WRITE_GOLDEN")) {
     write(now, path);
@@ -175,10 +179,19 @@ TEST_CASE("A Sequential chain gives bit-identical results to the pre-graph core 
     REQUIRE(now[i].name == golden[i].name);
     REQUIRE(now[i].rows == golden[i].rows);
     REQUIRE(now[i].cols == golden[i].cols);
+    const bool is_float = golden[i].name.rfind("float ", 0) == 0;
+    double scale = 0, worst = 0;
+    for (const double v : golden[i].values) scale = std::max(scale, std::abs(v));
     std::size_t differing = 0;
     for (std::size_t k = 0; k < now[i].values.size(); ++k) {
-      differing += std::memcmp(&now[i].values[k], &golden[i].values[k], sizeof(double)) != 0;
+      if (is_float) {
+        worst = std::max(worst, std::abs(now[i].values[k] - golden[i].values[k]));
+      } else {
+        differing += std::memcmp(&now[i].values[k], &golden[i].values[k], sizeof(double)) != 0;
+      }
     }
+    INFO("largest difference " << worst << " on a scale of " << scale);
     CHECK(differing == 0);
+    CHECK(worst <= 1e-5 * scale);
   }
 }

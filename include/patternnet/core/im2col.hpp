@@ -39,81 +39,94 @@ struct ConvGeometry {
   }
 };
 
-/// Fills cols ((N*P) x K) with the patches of every sample of x (in.size() x N).
+namespace detail {
+
+/// The output columns ox in [lo, hi) whose tap ix = ox * stride + dx lies inside [0, width).
+struct TapRange {
+  Index lo, hi;
+};
+[[nodiscard]] constexpr TapRange tap_range(Index dx, Index stride, Index width, Index out_w) noexcept {
+  const Index lo = dx >= 0 ? 0 : (-dx + stride - 1) / stride;
+  const Index hi = width - dx <= 0 ? 0 : std::min(out_w, (width - dx + stride - 1) / stride);
+  return {std::min(lo, hi), hi};
+}
+
+}  // namespace detail
+
+/// Fills the P x K patch matrix of one sample x (in.size() values, C, H, W order) into
+/// cols, column-major with leading dimension ld >= P: cols[k * ld + p] = tap k of position p.
 template <class T>
-void im2col(const ConvGeometry& g, const Matrix<T>& x, Matrix<T>& cols) {
-  const Index n_samples = x.cols(), oh = g.out_h(), ow = g.out_w(), P = oh * ow;
-  cols.resize(n_samples * P, g.taps());
+void im2col(const ConvGeometry& g, const T* x, T* cols, Index ld) {
+  const Index oh = g.out_h(), ow = g.out_w();
   for (Index c = 0; c < g.in.c; ++c) {
+    const T* src = x + c * g.in.h * g.in.w;
     for (Index i = 0; i < g.kernel_h; ++i) {
       for (Index j = 0; j < g.kernel_w; ++j) {
-        T* dst = cols.col((c * g.kernel_h + i) * g.kernel_w + j).data();
+        T* dst = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         const Index dy = i * g.dilation_h - g.pad_top, dx = j * g.dilation_w - g.pad_left;
-        for (Index n = 0; n < n_samples; ++n) {
-          const T* src = x.col(n).data() + c * g.in.h * g.in.w;
-          for (Index oy = 0; oy < oh; ++oy) {
-            const Index iy = oy * g.stride_h + dy;
-            if (iy < 0 || iy >= g.in.h) {
-              std::fill_n(dst, ow, T(0));
-            } else {
-              const T* row = src + iy * g.in.w;
-              for (Index ox = 0; ox < ow; ++ox) {
-                const Index ix = ox * g.stride_w + dx;
-                dst[ox] = (ix >= 0 && ix < g.in.w) ? row[ix] : T(0);
-              }
-            }
-            dst += ow;
+        const auto [lo, hi] = detail::tap_range(dx, g.stride_w, g.in.w, ow);
+        for (Index oy = 0; oy < oh; ++oy, dst += ow) {
+          const Index iy = oy * g.stride_h + dy;
+          if (iy < 0 || iy >= g.in.h) {
+            std::fill_n(dst, ow, T(0));
+            continue;
           }
+          const T* row = src + iy * g.in.w;
+          std::fill_n(dst, lo, T(0));
+          if (g.stride_w == 1) {
+            std::copy(row + lo + dx, row + hi + dx, dst + lo);
+          } else {
+            for (Index ox = lo; ox < hi; ++ox) dst[ox] = row[ox * g.stride_w + dx];
+          }
+          std::fill(dst + hi, dst + ow, T(0));
         }
       }
     }
   }
+}
+
+/// The exact adjoint of im2col for one sample: adds every patch in cols (leading
+/// dimension ld) to the pixels of x it was read from (padding taps are dropped).
+template <class T>
+void col2im_add(const ConvGeometry& g, const T* cols, Index ld, T* x) {
+  const Index oh = g.out_h(), ow = g.out_w();
+  for (Index c = 0; c < g.in.c; ++c) {
+    T* img = x + c * g.in.h * g.in.w;
+    for (Index i = 0; i < g.kernel_h; ++i) {
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        const T* src = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
+        const Index dy = i * g.dilation_h - g.pad_top, dx = j * g.dilation_w - g.pad_left;
+        const auto [lo, hi] = detail::tap_range(dx, g.stride_w, g.in.w, ow);
+        for (Index oy = 0; oy < oh; ++oy, src += ow) {
+          const Index iy = oy * g.stride_h + dy;
+          if (iy < 0 || iy >= g.in.h) continue;
+          T* row = img + iy * g.in.w;
+          for (Index ox = lo; ox < hi; ++ox) row[ox * g.stride_w + dx] += src[ox];
+        }
+      }
+    }
+  }
+}
+
+/// Fills cols ((N*P) x K) with the patches of every sample of x (in.size() x N).
+template <class T>
+void im2col(const ConvGeometry& g, const Matrix<T>& x, Matrix<T>& cols) {
+  const Index P = g.positions();
+  cols.resize(x.cols() * P, g.taps());
+  for (Index n = 0; n < x.cols(); ++n) im2col(g, x.col(n).data(), cols.data() + n * P, cols.rows());
 }
 
 /// The exact adjoint of im2col: x (in.size() x N) = sum of the patches in cols
 /// scattered back to the pixels they were read from (padding taps are dropped).
 template <class T>
 void col2im(const ConvGeometry& g, const Matrix<T>& cols, Index n_samples, Matrix<T>& x) {
-  const Index oh = g.out_h(), ow = g.out_w();
+  const Index P = g.positions();
   x.setZero(g.in.size(), n_samples);
-  for (Index c = 0; c < g.in.c; ++c) {
-    for (Index i = 0; i < g.kernel_h; ++i) {
-      for (Index j = 0; j < g.kernel_w; ++j) {
-        const T* src = cols.col((c * g.kernel_h + i) * g.kernel_w + j).data();
-        const Index dy = i * g.dilation_h - g.pad_top, dx = j * g.dilation_w - g.pad_left;
-        for (Index n = 0; n < n_samples; ++n) {
-          T* img = x.col(n).data() + c * g.in.h * g.in.w;
-          for (Index oy = 0; oy < oh; ++oy) {
-            const Index iy = oy * g.stride_h + dy;
-            if (iy >= 0 && iy < g.in.h) {
-              T* row = img + iy * g.in.w;
-              for (Index ox = 0; ox < ow; ++ox) {
-                const Index ix = ox * g.stride_w + dx;
-                if (ix >= 0 && ix < g.in.w) row[ix] += src[ox];
-              }
-            }
-            src += ow;
-          }
-        }
-      }
-    }
-  }
+  for (Index n = 0; n < n_samples; ++n) col2im_add(g, cols.data() + n * P, cols.rows(), x.col(n).data());
 }
 
-/// Rearranges z ((N*P) x F, one row per output position) into a batch
-/// (F*P) x N in C, H, W order: out(f*P + p, n) = z(n*P + p, f).
-template <class T>
-void positions_to_batch(const Matrix<T>& z, Index positions, Matrix<T>& out) {
-  const Index n_samples = z.rows() / positions, F = z.cols();
-  out.resize(F * positions, n_samples);
-  for (Index n = 0; n < n_samples; ++n) {
-    for (Index f = 0; f < F; ++f) {
-      out.col(n).segment(f * positions, positions) = z.col(f).segment(n * positions, positions);
-    }
-  }
-}
-
-/// The inverse of positions_to_batch: z(n*P + p, f) = r(f*P + p, n).
+/// Rearranges a batch r ((F*P) x N in C, H, W order) into one row per output position:
+/// z(n*P + p, f) = r(f*P + p, n).
 template <class T>
 void batch_to_positions(const Matrix<T>& r, Index positions, Matrix<T>& z) {
   const Index n_samples = r.cols(), F = r.rows() / positions;

@@ -1,5 +1,5 @@
 #pragma once
-// 2-D convolution (cross-correlation, as in PyTorch) as im2col + one GEMM.
+// 2-D convolution (cross-correlation, as in PyTorch): per sample, im2col + one GEMM.
 
 #include <patternnet/core/im2col.hpp>
 #include <patternnet/layers/traits.hpp>
@@ -111,37 +111,39 @@ public:
   [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const { return apply_with(weight_, bias_, x); }
 
   /// Forward hook: the convolution with any kernel matrix m of W's shape (bias may be empty).
+  /// One sample at a time: its P x K patch matrix times m^T is written straight into the
+  /// sample's output column, seen as P x F (the C, H, W order), so the patches stay in
+  /// cache and no batch-sized temporary is made.
   template <class M>
   [[nodiscard]] Matrix<T> apply_with(const Eigen::MatrixBase<M>& m, const Vector<T>& bias,
                                      const Matrix<T>& x) const {
-    Matrix<T> cols;
-    im2col(geometry_, x, cols);
-    return apply_to_samples(m, bias, cols);
-  }
-
-  /// The forward hook on a ready patch matrix (see im2col.hpp): the same result as
-  /// apply_with, for callers that reuse the patches.
-  template <class M>
-  [[nodiscard]] Matrix<T> apply_to_samples(const Eigen::MatrixBase<M>& m, const Vector<T>& bias,
-                                           const Matrix<T>& cols) const {
-    Matrix<T> z(cols.rows(), m.rows());
-    z.noalias() = cols * m.transpose();
-    if (bias.size() != 0) z.rowwise() += bias.transpose();
-    Matrix<T> out;
-    positions_to_batch(z, geometry_.positions(), out);
+    const Eigen::Ref<const Matrix<T>> w(m);  // an expression m is evaluated once
+    const Index P = geometry_.positions(), F = w.rows();
+    Matrix<T> out(F * P, x.cols());
+    Matrix<T> cols(P, w.cols());
+    for (Index n = 0; n < x.cols(); ++n) {
+      im2col(geometry_, x.col(n).data(), cols.data(), P);
+      Eigen::Map<Matrix<T>> z(out.col(n).data(), P, F);
+      z.noalias() = cols * w.transpose();
+      if (bias.size() != 0) z.rowwise() += bias.transpose();
+    }
     return out;
   }
 
-  /// Transpose hook: the exact adjoint of apply_with(m, 0, .) (the transposed convolution).
+  /// Transpose hook: the exact adjoint of apply_with(m, 0, .) (the transposed convolution),
+  /// sample by sample: the patch gradients r_n (P x F) * m, scattered back by col2im.
   template <class M>
   [[nodiscard]] Matrix<T> apply_transpose_with(const Eigen::MatrixBase<M>& m,
                                                const Matrix<T>& r) const {
-    Matrix<T> rz;
-    batch_to_positions(r, geometry_.positions(), rz);
-    Matrix<T> dcols(rz.rows(), m.cols());
-    dcols.noalias() = rz * m;
-    Matrix<T> x;
-    col2im(geometry_, dcols, r.cols(), x);
+    const Eigen::Ref<const Matrix<T>> w(m);
+    const Index P = geometry_.positions();
+    Matrix<T> x = Matrix<T>::Zero(geometry_.in.size(), r.cols());
+    Matrix<T> dcols(P, w.cols());
+    for (Index n = 0; n < r.cols(); ++n) {
+      const Eigen::Map<const Matrix<T>> rz(r.col(n).data(), P, w.rows());
+      dcols.noalias() = rz * w;
+      col2im_add(geometry_, dcols.data(), P, x.col(n).data());
+    }
     return x;
   }
 
