@@ -72,6 +72,25 @@ TEST_CASE("Conv2D hooks are adjoint for random kernels") {
   }
 }
 
+TEST_CASE("Conv2D computed in several blocks of output rows equals the direct loop and stays adjoint") {
+  // 64 channels x 3 x 3 taps on wide images: the patch rows exceed one block (about 2^18
+  // values), so the hooks run 3 blocks (7, 7, 6 rows) and 2 blocks (13, 2 rows).
+  const Geometry blocked[] = {
+      {{64, 20, 64}, 2, 3, pn::Stride{1}, pn::Padding{1}, pn::Dilation{1}},
+      {{64, 30, 70}, 3, 3, pn::Stride{2}, pn::Padding{1}, pn::Dilation{1}},
+  };
+  unsigned seed = 300;
+  for (const auto& g : blocked) {
+    const auto conv = make<double>(g, ++seed);
+    const auto x = support::random_matrix<double>(g.in.size(), 2, ++seed);
+    const pn::Matrix<double> expected = support::naive_conv(conv.geometry(), conv.weight(), conv.bias(), x);
+    CHECK((conv.forward(x) - expected).cwiseAbs().maxCoeff() < 1e-12);
+    const auto m = support::random_matrix<double>(conv.weight().rows(), conv.weight().cols(), ++seed);
+    const auto r = support::random_matrix<double>(conv.weight().rows() * conv.positions(), 2, ++seed);
+    CHECK(pn::testing::check_adjoint(conv, m, x, r).max_error < 1e-14);
+  }
+}
+
 TEST_CASE("Conv2D gradient matches finite differences") {
   unsigned seed = 200;
   for (const auto& g : geometries) {

@@ -53,11 +53,12 @@ struct TapRange {
 
 }  // namespace detail
 
-/// Fills the P x K patch matrix of one sample x (in.size() values, C, H, W order) into
-/// cols, column-major with leading dimension ld >= P: cols[k * ld + p] = tap k of position p.
+/// Fills the patch matrix of output rows [oy0, oy1) of one sample x (in.size() values,
+/// C, H, W order) into cols, column-major with leading dimension ld >= (oy1 - oy0) * out_w:
+/// cols[k * ld + p] = tap k of position oy0 * out_w + p.
 template <class T>
-void im2col(const ConvGeometry& g, const T* x, T* cols, Index ld) {
-  const Index oh = g.out_h(), ow = g.out_w();
+void im2col(const ConvGeometry& g, const T* x, T* cols, Index ld, Index oy0, Index oy1) {
+  const Index ow = g.out_w();
   for (Index c = 0; c < g.in.c; ++c) {
     const T* src = x + c * g.in.h * g.in.w;
     for (Index i = 0; i < g.kernel_h; ++i) {
@@ -65,7 +66,7 @@ void im2col(const ConvGeometry& g, const T* x, T* cols, Index ld) {
         T* dst = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         const Index dy = i * g.dilation_h - g.pad_top, dx = j * g.dilation_w - g.pad_left;
         const auto [lo, hi] = detail::tap_range(dx, g.stride_w, g.in.w, ow);
-        for (Index oy = 0; oy < oh; ++oy, dst += ow) {
+        for (Index oy = oy0; oy < oy1; ++oy, dst += ow) {
           const Index iy = oy * g.stride_h + dy;
           if (iy < 0 || iy >= g.in.h) {
             std::fill_n(dst, ow, T(0));
@@ -85,11 +86,12 @@ void im2col(const ConvGeometry& g, const T* x, T* cols, Index ld) {
   }
 }
 
-/// The exact adjoint of im2col for one sample: adds every patch in cols (leading
-/// dimension ld) to the pixels of x it was read from (padding taps are dropped).
+/// The exact adjoint of im2col for output rows [oy0, oy1) of one sample: adds every patch
+/// in cols (leading dimension ld) to the pixels of x it was read from (padding taps are
+/// dropped).
 template <class T>
-void col2im_add(const ConvGeometry& g, const T* cols, Index ld, T* x) {
-  const Index oh = g.out_h(), ow = g.out_w();
+void col2im_add(const ConvGeometry& g, const T* cols, Index ld, Index oy0, Index oy1, T* x) {
+  const Index ow = g.out_w();
   for (Index c = 0; c < g.in.c; ++c) {
     T* img = x + c * g.in.h * g.in.w;
     for (Index i = 0; i < g.kernel_h; ++i) {
@@ -97,7 +99,7 @@ void col2im_add(const ConvGeometry& g, const T* cols, Index ld, T* x) {
         const T* src = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         const Index dy = i * g.dilation_h - g.pad_top, dx = j * g.dilation_w - g.pad_left;
         const auto [lo, hi] = detail::tap_range(dx, g.stride_w, g.in.w, ow);
-        for (Index oy = 0; oy < oh; ++oy, src += ow) {
+        for (Index oy = oy0; oy < oy1; ++oy, src += ow) {
           const Index iy = oy * g.stride_h + dy;
           if (iy < 0 || iy >= g.in.h) continue;
           T* row = img + iy * g.in.w;
@@ -113,7 +115,7 @@ template <class T>
 void im2col(const ConvGeometry& g, const Matrix<T>& x, Matrix<T>& cols) {
   const Index P = g.positions();
   cols.resize(x.cols() * P, g.taps());
-  for (Index n = 0; n < x.cols(); ++n) im2col(g, x.col(n).data(), cols.data() + n * P, cols.rows());
+  for (Index n = 0; n < x.cols(); ++n) im2col(g, x.col(n).data(), cols.data() + n * P, cols.rows(), 0, g.out_h());
 }
 
 /// The exact adjoint of im2col: x (in.size() x N) = sum of the patches in cols
@@ -122,7 +124,7 @@ template <class T>
 void col2im(const ConvGeometry& g, const Matrix<T>& cols, Index n_samples, Matrix<T>& x) {
   const Index P = g.positions();
   x.setZero(g.in.size(), n_samples);
-  for (Index n = 0; n < n_samples; ++n) col2im_add(g, cols.data() + n * P, cols.rows(), x.col(n).data());
+  for (Index n = 0; n < n_samples; ++n) col2im_add(g, cols.data() + n * P, cols.rows(), 0, g.out_h(), x.col(n).data());
 }
 
 /// Rearranges a batch r ((F*P) x N in C, H, W order) into one row per output position:

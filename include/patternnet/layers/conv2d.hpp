@@ -5,6 +5,7 @@
 #include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -111,38 +112,46 @@ public:
   [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const { return apply_with(weight_, bias_, x); }
 
   /// Forward hook: the convolution with any kernel matrix m of W's shape (bias may be empty).
-  /// One sample at a time: its P x K patch matrix times m^T is written straight into the
-  /// sample's output column, seen as P x F (the C, H, W order), so the patches stay in
-  /// cache and no batch-sized temporary is made.
+  /// Sample by sample, in blocks of output rows (block_rows()): the block's patch matrix
+  /// times m^T is written straight into the sample's output column, seen as P x F (the
+  /// C, H, W order), so the patches stay in cache and no batch-sized temporary is made.
   template <class M>
   [[nodiscard]] Matrix<T> apply_with(const Eigen::MatrixBase<M>& m, const Vector<T>& bias,
                                      const Matrix<T>& x) const {
     const Eigen::Ref<const Matrix<T>> w(m);  // an expression m is evaluated once
-    const Index P = geometry_.positions(), F = w.rows();
+    const Index P = geometry_.positions(), F = w.rows(), ow = geometry_.out_w(), rows = block_rows(w.cols());
     Matrix<T> out(F * P, x.cols());
-    Matrix<T> cols(P, w.cols());
+    Matrix<T> cols(rows * ow, w.cols());
     for (Index n = 0; n < x.cols(); ++n) {
-      im2col(geometry_, x.col(n).data(), cols.data(), P);
       Eigen::Map<Matrix<T>> z(out.col(n).data(), P, F);
-      z.noalias() = cols * w.transpose();
+      for (Index oy = 0; oy < geometry_.out_h(); oy += rows) {
+        const Index end = std::min(oy + rows, geometry_.out_h()), np = (end - oy) * ow;
+        im2col(geometry_, x.col(n).data(), cols.data(), np, oy, end);
+        const Eigen::Map<const Matrix<T>> block(cols.data(), np, w.cols());
+        z.middleRows(oy * ow, np).noalias() = block * w.transpose();
+      }
       if (bias.size() != 0) z.rowwise() += bias.transpose();
     }
     return out;
   }
 
   /// Transpose hook: the exact adjoint of apply_with(m, 0, .) (the transposed convolution),
-  /// sample by sample: the patch gradients r_n (P x F) * m, scattered back by col2im.
+  /// in the same blocks: the patch gradients r_n (positions x F) * m, scattered back by col2im.
   template <class M>
   [[nodiscard]] Matrix<T> apply_transpose_with(const Eigen::MatrixBase<M>& m,
                                                const Matrix<T>& r) const {
     const Eigen::Ref<const Matrix<T>> w(m);
-    const Index P = geometry_.positions();
+    const Index P = geometry_.positions(), ow = geometry_.out_w(), rows = block_rows(w.cols());
     Matrix<T> x = Matrix<T>::Zero(geometry_.in.size(), r.cols());
-    Matrix<T> dcols(P, w.cols());
+    Matrix<T> dcols(rows * ow, w.cols());
     for (Index n = 0; n < r.cols(); ++n) {
       const Eigen::Map<const Matrix<T>> rz(r.col(n).data(), P, w.rows());
-      dcols.noalias() = rz * w;
-      col2im_add(geometry_, dcols.data(), P, x.col(n).data());
+      for (Index oy = 0; oy < geometry_.out_h(); oy += rows) {
+        const Index end = std::min(oy + rows, geometry_.out_h()), np = (end - oy) * ow;
+        Eigen::Map<Matrix<T>> block(dcols.data(), np, w.cols());
+        block.noalias() = rz.middleRows(oy * ow, np) * w;
+        col2im_add(geometry_, dcols.data(), np, oy, end, x.col(n).data());
+      }
     }
     return x;
   }
@@ -155,6 +164,13 @@ public:
   }
 
 private:
+  /// Output rows per block: a patch block of about kBlockValues values (1 MiB of float),
+  /// at least one row.
+  [[nodiscard]] Index block_rows(Index taps) const noexcept {
+    constexpr Index kBlockValues = Index{1} << 18;
+    return std::clamp<Index>(kBlockValues / std::max<Index>(geometry_.out_w() * taps, 1), 1, geometry_.out_h());
+  }
+
   void set(Padding p) { padding_ = p; }
   void set(Stride s) { stride_ = s; }
   void set(Dilation d) { dilation_ = d; }
