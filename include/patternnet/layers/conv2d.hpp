@@ -2,6 +2,7 @@
 // 2-D convolution (cross-correlation, as in PyTorch): per sample, im2col + one GEMM.
 
 #include <patternnet/core/im2col.hpp>
+#include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
 
@@ -120,14 +121,14 @@ public:
                                      const Matrix<T>& x) const {
     const Eigen::Ref<const Matrix<T>> w(m);  // an expression m is evaluated once
     const Index P = geometry_.positions(), F = w.rows(), ow = geometry_.out_w(), rows = block_rows(w.cols());
-    Matrix<T> out(F * P, x.cols());
-    Matrix<T> cols(rows * ow, w.cols());
+    Matrix<T> out = workspace::matrix<T>(F * P, x.cols());
+    workspace::Scratch<T> cols(rows * ow, w.cols());
     for (Index n = 0; n < x.cols(); ++n) {
       Eigen::Map<Matrix<T>> z(out.col(n).data(), P, F);
       for (Index oy = 0; oy < geometry_.out_h(); oy += rows) {
         const Index end = std::min(oy + rows, geometry_.out_h()), np = (end - oy) * ow;
-        im2col(geometry_, x.col(n).data(), cols.data(), np, oy, end);
-        const Eigen::Map<const Matrix<T>> block(cols.data(), np, w.cols());
+        im2col(geometry_, x.col(n).data(), cols->data(), np, oy, end);
+        const Eigen::Map<const Matrix<T>> block(cols->data(), np, w.cols());
         z.middleRows(oy * ow, np).noalias() = block * w.transpose();
       }
       if (bias.size() != 0) z.rowwise() += bias.transpose();
@@ -142,15 +143,16 @@ public:
                                                const Matrix<T>& r) const {
     const Eigen::Ref<const Matrix<T>> w(m);
     const Index P = geometry_.positions(), ow = geometry_.out_w(), rows = block_rows(w.cols());
-    Matrix<T> x = Matrix<T>::Zero(geometry_.in.size(), r.cols());
-    Matrix<T> dcols(rows * ow, w.cols());
+    Matrix<T> x = workspace::matrix<T>(geometry_.in.size(), r.cols());
+    x.setZero();
+    workspace::Scratch<T> dcols(rows * ow, w.cols());
     for (Index n = 0; n < r.cols(); ++n) {
       const Eigen::Map<const Matrix<T>> rz(r.col(n).data(), P, w.rows());
       for (Index oy = 0; oy < geometry_.out_h(); oy += rows) {
         const Index end = std::min(oy + rows, geometry_.out_h()), np = (end - oy) * ow;
-        Eigen::Map<Matrix<T>> block(dcols.data(), np, w.cols());
+        Eigen::Map<Matrix<T>> block(dcols->data(), np, w.cols());
         block.noalias() = rz.middleRows(oy * ow, np) * w;
-        col2im_add(geometry_, dcols.data(), np, oy, end, x.col(n).data());
+        col2im_add(geometry_, dcols->data(), np, oy, end, x.col(n).data());
       }
     }
     return x;

@@ -2,6 +2,7 @@
 // Dense (fully connected) layer: z = W x + b with W out x in (PyTorch's layout).
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
 
@@ -76,7 +77,7 @@ public:
   template <class M>
   [[nodiscard]] Matrix<T> apply_with(const Eigen::MatrixBase<M>& m, const Vector<T>& bias,
                                      const Matrix<T>& x) const {
-    Matrix<T> z(m.rows(), x.cols());
+    Matrix<T> z = workspace::matrix<T>(m.rows(), x.cols());
     z.noalias() = m * x;
     if (bias.size() != 0) z.colwise() += bias;
     return z;
@@ -86,7 +87,7 @@ public:
   template <class M>
   [[nodiscard]] Matrix<T> apply_transpose_with(const Eigen::MatrixBase<M>& m,
                                                const Matrix<T>& r) const {
-    Matrix<T> x(m.cols(), r.cols());
+    Matrix<T> x = workspace::matrix<T>(m.cols(), r.cols());
     x.noalias() = m.transpose() * r;
     return x;
   }

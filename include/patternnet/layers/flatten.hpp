@@ -3,6 +3,7 @@
 // order, so the data passes unchanged; only the shape changes.
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/traits.hpp>
 
 #include <string_view>
@@ -22,11 +23,11 @@ public:
   /// Only the shape changes: every rule passes r through unchanged.
   template <class R, class Ctx>
   [[nodiscard]] static Matrix<T> rule_hook(const R& /*rule*/, const Flatten& /*layer*/, const Ctx& /*ctx*/, const Matrix<T>& r) {
-    return r;
+    return workspace::evaluate(r);
   }
 
   Shape bind(Shape in, Index /*index*/) const noexcept { return Shape{in.size(), 1, 1}; }
-  [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const { return x; }
+  [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const { return workspace::evaluate(x); }
 };
 
 }  // namespace patternnet

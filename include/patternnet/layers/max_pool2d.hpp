@@ -2,6 +2,7 @@
 // 2-D max pooling with a recorded argmax for gradient routing.
 
 #include <patternnet/core/im2col.hpp>
+#include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
 
@@ -69,16 +70,16 @@ public:
   }
 
   [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const {
-    IndexMatrix argmax;
-    return forward(x, argmax);
+    workspace::Scratch<Index> argmax(0, 0);
+    return forward(x, *argmax);
   }
 
   /// Forward that also records the argmax of every output element.
   Matrix<T> forward(const Matrix<T>& x, IndexMatrix& argmax) const {
     const ConvGeometry& g = geometry_;
     const Index oh = g.out_h(), ow = g.out_w(), P = oh * ow, plane = g.in.h * g.in.w;
-    Matrix<T> out(g.in.c * P, x.cols());
-    argmax.resize(out.rows(), out.cols());
+    Matrix<T> out = workspace::matrix<T>(g.in.c * P, x.cols());
+    argmax = workspace::matrix<Index>(out.rows(), out.cols());
     for (Index n = 0; n < x.cols(); ++n) {
       for (Index c = 0; c < g.in.c; ++c) {
         const T* src = x.col(n).data() + c * plane;
@@ -108,7 +109,8 @@ public:
 
   /// Routes r (out.size() x N) to the recorded argmax positions (winner takes all).
   [[nodiscard]] Matrix<T> gradient(const IndexMatrix& argmax, const Matrix<T>& r) const {
-    Matrix<T> x = Matrix<T>::Zero(geometry_.in.size(), r.cols());
+    Matrix<T> x = workspace::matrix<T>(geometry_.in.size(), r.cols());
+    x.setZero();
     for (Index n = 0; n < r.cols(); ++n) {
       for (Index o = 0; o < r.rows(); ++o) x(argmax(o, n), n) += r(o, n);
     }

@@ -2,6 +2,7 @@
 // Rectified linear unit, element-wise.
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/traits.hpp>
 
 #include <string_view>
@@ -28,10 +29,10 @@ public:
   }
 
   Shape bind(Shape in, Index /*index*/) const noexcept { return in; }
-  [[nodiscard]] Matrix<T> forward(const Matrix<T>& z) const { return z.cwiseMax(T(0)); }
+  [[nodiscard]] Matrix<T> forward(const Matrix<T>& z) const { return workspace::evaluate(z.cwiseMax(T(0))); }
   /// r * 1[z > 0], where z is this layer's recorded input.
   [[nodiscard]] Matrix<T> gradient(const Matrix<T>& z, const Matrix<T>& r) const {
-    return (z.array() > T(0)).select(r, T(0));
+    return workspace::evaluate((z.array() > T(0)).select(r, T(0)));
   }
 };
 

@@ -79,8 +79,12 @@ void store_sums(Matrix<double>* sums, Index row, const Matrix<T>& r) {
 /// (fan-out: a value read by k nodes receives the sum of their k quantities).
 template <class T>
 void accumulate(Matrix<T>& into, Matrix<T>&& r) {
-  if (into.size() == 0) into = std::move(r);
-  else into += r;
+  if (into.size() == 0) {
+    into = std::move(r);
+  } else {
+    into += r;
+    workspace::recycle(r);
+  }
 }
 
 }  // namespace detail
@@ -134,10 +138,12 @@ template <class T, class R>
               }
             },
             net.layer(n));
+        workspace::recycle(out);
       }
       detail::store_sums(layer_sums, n, pending[static_cast<std::size_t>(n)]);
     }
     Matrix<T> out = rule.finish(rec.activations.front(), pending[0]);
+    workspace::recycle(pending[0]);
     if (top > 0) detail::require_finite_backward(net, 0, out, "the rule's finish() at the input");
     return out;
   }

@@ -17,6 +17,7 @@
 // for the backward passes (explain.hpp), which run in reverse node order and sum the
 // quantities a node's several consumers send back to it (fan-out).
 
+#include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/concepts.hpp>
 #include <patternnet/layers/registry.hpp>
 
@@ -33,7 +34,8 @@
 
 namespace patternnet {
 
-/// Everything a backward pass needs from the forward pass.
+/// Everything a backward pass needs from the forward pass. Its buffers go back to the
+/// workspace (core/workspace.hpp) when it is destroyed.
 template <class T>
 struct ForwardRecord {
   /// activations[0] is the network input, activations[n + 1] the output of node n. In a
@@ -42,6 +44,20 @@ struct ForwardRecord {
   /// caches[n]: what node n's forward pass kept for its backward pass (the max-pool
   /// winners; NoCache for most layers).
   std::vector<LayerCache<T>> caches;
+
+  ForwardRecord() = default;
+  ForwardRecord(const ForwardRecord&) = default;
+  ForwardRecord(ForwardRecord&&) noexcept = default;
+  ForwardRecord& operator=(const ForwardRecord&) = default;
+  ForwardRecord& operator=(ForwardRecord&&) noexcept = default;
+  ~ForwardRecord() {
+    for (Matrix<T>& a : activations) workspace::recycle(a);
+    for (LayerCache<T>& c : caches) {
+      std::visit([](auto& kept) {
+        if constexpr (requires { workspace::recycle(kept); }) workspace::recycle(kept);
+      }, c);
+    }
+  }
 };
 
 /// The forward quantities of node `index` that a rule may read.
@@ -286,7 +302,7 @@ Batch<T> Graph<T>::forward(const Batch<T>& x) const {
     gather(n, values, in);
     values[static_cast<std::size_t>(n + 1)] = run(n, in, nullptr);
     for (const Index i : inputs(n)) {
-      if (last_use_[static_cast<std::size_t>(i + 1)] == n) values[static_cast<std::size_t>(i + 1)] = Matrix<T>();
+      if (last_use_[static_cast<std::size_t>(i + 1)] == n) workspace::recycle(values[static_cast<std::size_t>(i + 1)]);
     }
   }
   return Batch<T>(output_shape(), std::move(values.back()));

@@ -18,6 +18,7 @@
 //     in the denominators, default 1e-6 as in Zennit.
 
 #include <patternnet/core/stabilizer.hpp>
+#include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/options.hpp>
 #include <patternnet/rules/gradient.hpp>
 
@@ -46,29 +47,40 @@ struct Pass : Gradient {
   template <class T>
   [[nodiscard]] Matrix<T> relu(const ReLU<T>& /*layer*/, const LayerContext<T>& /*ctx*/,
                                const Matrix<T>& r) const {
-    return r;
+    return workspace::evaluate(r);
   }
 };
 
 namespace detail {
 
 using patternnet::detail::fail;
+using workspace::Scratch;
+
+/// r / stab(z) element-wise, in one pass (the same numbers as r.cwiseQuotient(stabilize(z, eps))).
+template <class T, class Z>
+[[nodiscard]] Matrix<T> divide_stabilized(const Matrix<T>& r, const Eigen::MatrixBase<Z>& z, T eps) {
+  return workspace::evaluate(
+      r.binaryExpr(z.derived(), [eps](T a, T b) { return a / (b >= T(0) ? b + eps : b - eps); }));
+}
 
 /// Zennit's Norm rule on average pooling: R_in = x .* P^T (R / stab(z)), z = P x (P: the
 /// pooling, whose transpose spreads each output over its window).
 template <class L, class T>
 [[nodiscard]] Matrix<T> norm_avg_pool(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r, T eps) {
-  return ctx.input.cwiseProduct(layer.transpose(r.cwiseQuotient(stabilize(ctx.output, eps))));
+  const Scratch<T> s(divide_stabilized(r, ctx.output, eps));
+  Matrix<T> out = layer.transpose(*s);
+  out.array() *= ctx.input.array();
+  return out;
 }
 
 /// Zennit's Norm rule on a sum z = x_1 + ... + x_k: R_k = x_k .* R / stab(z), each input's
 /// share of the relevance is its share of the sum.
 template <class T>
 [[nodiscard]] std::vector<Matrix<T>> norm_add(const LayerContext<T>& ctx, const Matrix<T>& r, T eps) {
-  const Matrix<T> s = r.cwiseQuotient(stabilize(ctx.output, eps));
+  const Scratch<T> s(divide_stabilized(r, ctx.output, eps));
   std::vector<Matrix<T>> out;
   out.reserve(ctx.inputs.size());
-  for (const Matrix<T>* x : ctx.inputs) out.push_back(x->cwiseProduct(s));
+  for (const Matrix<T>* x : ctx.inputs) out.push_back(workspace::evaluate(x->cwiseProduct(*s)));
   return out;
 }
 
@@ -168,16 +180,31 @@ private:
   double stabilizer_ = 1e-6;
 };
 
-/// x split into x+ = max(x, 0) and x- = min(x, 0); x- is skipped when x >= 0 (the usual
-/// case after a ReLU), where its terms are exactly zero.
+/// x split into x+ = max(x, 0) and x- = min(x, 0); when x >= 0 (the usual case after a
+/// ReLU) x+ is x itself and x- is skipped, its terms being exactly zero.
 template <class T>
-struct SignSplit {
-  Matrix<T> pos, neg;
-  bool has_neg;
-  explicit SignSplit(const Matrix<T>& x)
-      : pos(x.cwiseMax(T(0))), has_neg((x.array() < T(0)).any()) {
-    if (has_neg) neg = x.cwiseMin(T(0));
+class SignSplit {
+public:
+  explicit SignSplit(const Matrix<T>& x) : x_(x), has_neg_((x.array() < T(0)).any()) {
+    if (has_neg_) {
+      pos_ = workspace::evaluate(x.cwiseMax(T(0)));
+      neg_ = workspace::evaluate(x.cwiseMin(T(0)));
+    }
   }
+  SignSplit(const SignSplit&) = delete;
+  SignSplit& operator=(const SignSplit&) = delete;
+  ~SignSplit() {
+    workspace::recycle(pos_);
+    workspace::recycle(neg_);
+  }
+  [[nodiscard]] const Matrix<T>& pos() const noexcept { return has_neg_ ? pos_ : x_; }
+  [[nodiscard]] const Matrix<T>& neg() const noexcept { return neg_; }
+  [[nodiscard]] bool has_neg() const noexcept { return has_neg_; }
+
+private:
+  const Matrix<T>& x_;
+  bool has_neg_;
+  Matrix<T> pos_, neg_;
 };
 
 /// The term shared by ZPlus, AlphaBeta and Gamma: z = A x+ + c + B x- (one denominator),
@@ -186,11 +213,13 @@ template <LinearLayer L, class T>
 [[nodiscard]] Matrix<T> split_term(const L& layer, const Matrix<T>& a, const Matrix<T>& b,
                                    const Vector<T>& c, const SignSplit<T>& x, const Matrix<T>& r,
                                    T eps) {
-  Matrix<T> z = layer.apply_with(a, c, x.pos);
-  if (x.has_neg) z += layer.apply_with(b, Vector<T>{}, x.neg);
-  const Matrix<T> s = r.cwiseQuotient(stabilize(z, eps));
-  Matrix<T> out = x.pos.cwiseProduct(layer.apply_transpose_with(a, s));
-  if (x.has_neg) out += x.neg.cwiseProduct(layer.apply_transpose_with(b, s));
+  Matrix<T> z = layer.apply_with(a, c, x.pos());
+  if (x.has_neg()) z += *Scratch<T>(layer.apply_with(b, Vector<T>{}, x.neg()));
+  const Scratch<T> s(divide_stabilized(r, z, eps));
+  workspace::recycle(z);
+  Matrix<T> out = layer.apply_transpose_with(a, *s);
+  out.array() *= x.pos().array();
+  if (x.has_neg()) out.array() += x.neg().array() * Scratch<T>(layer.apply_transpose_with(b, *s))->array();
   return out;
 }
 
@@ -200,8 +229,8 @@ template <LinearLayer L, class T>
 [[nodiscard]] Matrix<T> spread_term(const L& layer, const Matrix<T>& m, const Vector<T>& c, Index inputs,
                                     const Matrix<T>& r, T eps) {
   const Matrix<T> z = stabilize(layer.apply_with(m, c, Matrix<T>::Ones(inputs, 1)), eps);
-  const Matrix<T> s = r.array().colwise() / z.col(0).array();
-  return layer.apply_transpose_with(m, s);
+  const Scratch<T> s(workspace::evaluate((r.array().colwise() / z.col(0).array()).matrix()));
+  return layer.apply_transpose_with(m, *s);
 }
 
 }  // namespace detail
@@ -225,11 +254,13 @@ public:
   template <LinearLayer L, class T>
   [[nodiscard]] Matrix<T> linear(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const {
     const bool drop_bias = !uses_bias() && layer.bias().size() != 0;
-    const Matrix<T> denominator =
-        drop_bias ? stabilize(layer.apply_with(layer.weight(), Vector<T>{}, ctx.input), T(epsilon_))
-                  : stabilize(ctx.output, T(epsilon_));
-    const Matrix<T> s = r.cwiseQuotient(denominator);
-    return ctx.input.cwiseProduct(layer.apply_transpose_with(layer.weight(), s));
+    const T eps(epsilon_);
+    const detail::Scratch<T> s(
+        drop_bias ? detail::divide_stabilized(r, *detail::Scratch<T>(layer.apply_with(layer.weight(), Vector<T>{}, ctx.input)), eps)
+                  : detail::divide_stabilized(r, ctx.output, eps));
+    Matrix<T> out = layer.apply_transpose_with(layer.weight(), *s);
+    out.array() *= ctx.input.array();
+    return out;
   }
 
 private:
@@ -296,7 +327,7 @@ public:
     Matrix<T> out = detail::split_term(layer, wp, wn, Vector<T>(b.cwiseMax(T(0))), x, r, eps);
     if (alpha_ != 1) out *= T(alpha_);
     if (beta_ != 0) {
-      out -= T(beta_) * detail::split_term(layer, wn, wp, Vector<T>(b.cwiseMin(T(0))), x, r, eps);
+      out -= T(beta_) * *detail::Scratch<T>(detail::split_term(layer, wn, wp, Vector<T>(b.cwiseMin(T(0))), x, r, eps));
     }
     return out;
   }
@@ -335,10 +366,11 @@ public:
     const Vector<T> b_up = b + g * b.cwiseMax(T(0)), b_down = b + g * b.cwiseMin(T(0));
     const detail::SignSplit<T> x(ctx.input);
     const T eps(stabilizer());
-    const Matrix<T> r_pos = (ctx.output.array() > T(0)).select(r, T(0));
-    const Matrix<T> r_neg = (ctx.output.array() < T(0)).select(r, T(0));
-    return detail::split_term(layer, up, down, b_up, x, r_pos, eps) +
-           detail::split_term(layer, down, up, b_down, x, r_neg, eps);
+    Matrix<T> out =
+        detail::split_term(layer, up, down, b_up, x, *detail::Scratch<T>((ctx.output.array() > T(0)).select(r, T(0))), eps);
+    out += *detail::Scratch<T>(detail::split_term(
+        layer, down, up, b_down, x, *detail::Scratch<T>((ctx.output.array() < T(0)).select(r, T(0))), eps));
+    return out;
   }
 
 private:
@@ -393,10 +425,12 @@ public:
     const Matrix<T> box = layer.apply_with(wp, Vector<T>{}, l) + layer.apply_with(wn, Vector<T>{}, h);
     Matrix<T> z = layer.apply_with(w, Vector<T>{}, x);
     z.colwise() -= box.col(0);
-    const Matrix<T> s = r.cwiseQuotient(stabilize(z, T(stabilizer())));
-    Matrix<T> out = x.cwiseProduct(layer.apply_transpose_with(w, s));
-    out.array() -= layer.apply_transpose_with(wp, s).array().colwise() * l.col(0).array();
-    out.array() -= layer.apply_transpose_with(wn, s).array().colwise() * h.col(0).array();
+    const detail::Scratch<T> s(detail::divide_stabilized(r, z, T(stabilizer())));
+    workspace::recycle(z);
+    Matrix<T> out = layer.apply_transpose_with(w, *s);
+    out.array() *= x.array();
+    out.array() -= detail::Scratch<T>(layer.apply_transpose_with(wp, *s))->array().colwise() * l.col(0).array();
+    out.array() -= detail::Scratch<T>(layer.apply_transpose_with(wn, *s))->array().colwise() * h.col(0).array();
     return out;
   }
 
