@@ -81,9 +81,12 @@ template <class T, class S>
           [&](const auto& layer) {
             if constexpr (LinearLayer<std::decay_t<decltype(layer)>>) {
               const Matrix<T>& x = rec.activations[static_cast<std::size_t>(net.inputs(m.layer)[0] + 1)];
-              Matrix<T> z;  // (N*P) x F: one row per neuron sample
+              Matrix<T> z = workspace::matrix<T>(x.cols() * layer.positions(), layer.weight().rows());
               batch_to_positions(rec.activations[static_cast<std::size_t>(m.layer + 1)], layer.positions(), z);
-              m.add(layer.samples(x), z, layer.bias().template cast<double>(), options.chunk_rows);
+              Matrix<T> samples = layer.samples(x);  // (N*P) x K: one row per neuron sample
+              m.add(samples, z, layer.bias().template cast<double>(), options.chunk_rows);
+              workspace::recycle(samples);
+              workspace::recycle(z);
             }
           },
           net.layer(m.layer));

@@ -17,6 +17,7 @@
 // translation unit nothing until it uses them.
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/core/workspace.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -97,7 +98,8 @@ struct BasicLayerMoments {
   void add(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DZ>& z, const Vec& bias, Index chunk_rows = 16384) {
     for (Index r0 = 0; r0 < x.rows(); r0 += chunk_rows) {
       const Index m = std::min(chunk_rows, x.rows() - r0);
-      add_block(x.middleRows(r0, m).template cast<Real>(), z.middleRows(r0, m).template cast<Real>(), bias);
+      add_block(*workspace::Scratch<Real>(x.middleRows(r0, m).template cast<Real>()),
+                *workspace::Scratch<Real>(z.middleRows(r0, m).template cast<Real>()), bias);
     }
   }
 
@@ -138,11 +140,15 @@ private:
   void add_block(const Mat& x, const Mat& z, const Vec& bias) {
     const auto m = static_cast<Real>(x.rows());
     const Index f = z.cols(), k = x.cols();
-    Mat y = z;
+    // The row-block temporaries come from the workspace (core/workspace.hpp).
+    workspace::Scratch<Real> y_buffer(z);
+    Mat& y = *y_buffer;
     if (bias.size() != 0) y.rowwise() -= bias.transpose();
     const Row xbar = x.colwise().mean(), ybar = y.colwise().mean();
-    const Mat xc = x.rowwise() - xbar;
-    Mat rhs(x.rows(), 3 * f);  // [Yc | Yc .* P | P], P = positive-regime mask
+    const workspace::Scratch<Real> xc_buffer(x.rowwise() - xbar);
+    const Mat& xc = *xc_buffer;
+    workspace::Scratch<Real> rhs_buffer(x.rows(), 3 * f);
+    Mat& rhs = *rhs_buffer;  // [Yc | Yc .* P | P], P = positive-regime mask
     rhs.leftCols(f) = y.rowwise() - ybar;
     rhs.rightCols(f) = (z.array() > Real(0)).template cast<Real>();
     rhs.middleCols(f, f) = rhs.leftCols(f).cwiseProduct(rhs.rightCols(f));
