@@ -2,6 +2,7 @@
 // 2-D convolution (cross-correlation, as in PyTorch): per sample, im2col + one GEMM.
 
 #include <patternnet/core/im2col.hpp>
+#include <patternnet/core/parallel.hpp>
 #include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
@@ -113,22 +114,26 @@ public:
   [[nodiscard]] Matrix<T> forward(const Matrix<T>& x) const { return apply_with(weight_, bias_, x); }
 
   /// Forward hook: the convolution with any kernel matrix m of W's shape (bias may be empty).
-  /// Sample by sample, in blocks of output rows (block_rows()): the block's patch matrix
-  /// times m^T is written straight into the sample's output column, seen as P x F (the
-  /// C, H, W order), so the patches stay in cache and no batch-sized temporary is made.
+  /// Sample by sample (on several threads: core/parallel.hpp), in blocks of output rows
+  /// (block_rows()): the block's patch matrix times m^T is written straight into the
+  /// sample's output column, seen as P x F (the C, H, W order), so the patches stay in
+  /// cache and no batch-sized temporary is made.
   template <class M>
   [[nodiscard]] Matrix<T> apply_with(const Eigen::MatrixBase<M>& m, const Vector<T>& bias,
                                      const Matrix<T>& x) const {
     const Eigen::Ref<const Matrix<T>> w(m);  // an expression m is evaluated once
     const Index P = geometry_.positions(), F = w.rows(), ow = geometry_.out_w(), rows = block_rows(w.cols());
-    Matrix<T> out = workspace::matrix<T>(F * P, x.cols());
-    workspace::Scratch<T> cols(rows * ow, w.cols());
-    for (Index n = 0; n < x.cols(); ++n) {
+    const Index N = x.cols(), threads = detail::threads_for(N);
+    Matrix<T> out = workspace::matrix<T>(F * P, N);
+    workspace::Scratch<T> cols(rows * ow * w.cols(), threads);  // one patch block per thread
+    PATTERNNET_PARALLEL_FOR_SAMPLES
+    for (Index n = 0; n < N; ++n) {
+      T* patches = cols->col(detail::thread_index()).data();
       Eigen::Map<Matrix<T>> z(out.col(n).data(), P, F);
       for (Index oy = 0; oy < geometry_.out_h(); oy += rows) {
         const Index end = std::min(oy + rows, geometry_.out_h()), np = (end - oy) * ow;
-        im2col(geometry_, x.col(n).data(), cols->data(), np, oy, end);
-        const Eigen::Map<const Matrix<T>> block(cols->data(), np, w.cols());
+        im2col(geometry_, x.col(n).data(), patches, np, oy, end);
+        const Eigen::Map<const Matrix<T>> block(patches, np, w.cols());
         z.middleRows(oy * ow, np).noalias() = block * w.transpose();
       }
       if (bias.size() != 0) z.rowwise() += bias.transpose();
@@ -143,16 +148,19 @@ public:
                                                const Matrix<T>& r) const {
     const Eigen::Ref<const Matrix<T>> w(m);
     const Index P = geometry_.positions(), ow = geometry_.out_w(), rows = block_rows(w.cols());
-    Matrix<T> x = workspace::matrix<T>(geometry_.in.size(), r.cols());
-    x.setZero();
-    workspace::Scratch<T> dcols(rows * ow, w.cols());
-    for (Index n = 0; n < r.cols(); ++n) {
+    const Index N = r.cols(), threads = detail::threads_for(N);
+    Matrix<T> x = workspace::matrix<T>(geometry_.in.size(), N);
+    workspace::Scratch<T> dcols(rows * ow * w.cols(), threads);
+    PATTERNNET_PARALLEL_FOR_SAMPLES
+    for (Index n = 0; n < N; ++n) {
+      T* patches = dcols->col(detail::thread_index()).data();
+      x.col(n).setZero();
       const Eigen::Map<const Matrix<T>> rz(r.col(n).data(), P, w.rows());
       for (Index oy = 0; oy < geometry_.out_h(); oy += rows) {
         const Index end = std::min(oy + rows, geometry_.out_h()), np = (end - oy) * ow;
-        Eigen::Map<Matrix<T>> block(dcols->data(), np, w.cols());
+        Eigen::Map<Matrix<T>> block(patches, np, w.cols());
         block.noalias() = rz.middleRows(oy * ow, np) * w;
-        col2im_add(geometry_, dcols->data(), np, oy, end, x.col(n).data());
+        col2im_add(geometry_, patches, np, oy, end, x.col(n).data());
       }
     }
     return x;
@@ -160,7 +168,7 @@ public:
 
   /// The samples seen by the neurons: the patch matrix, one row per output position.
   [[nodiscard]] Matrix<T> samples(const Matrix<T>& x) const {
-    Matrix<T> cols;
+    Matrix<T> cols = workspace::matrix<T>(x.cols() * geometry_.positions(), geometry_.taps());
     im2col(geometry_, x, cols);
     return cols;
   }

@@ -93,7 +93,7 @@ public:
   }
 
   /// The samples seen by the neurons: one row per sample (x^T), as the statistics use them.
-  [[nodiscard]] Matrix<T> samples(const Matrix<T>& x) const { return x.transpose(); }
+  [[nodiscard]] Matrix<T> samples(const Matrix<T>& x) const { return workspace::evaluate(x.transpose()); }
   /// Number of neuron samples per input sample (1 for Dense).
   [[nodiscard]] Index positions() const noexcept { return 1; }
 

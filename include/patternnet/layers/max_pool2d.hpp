@@ -2,6 +2,7 @@
 // 2-D max pooling with a recorded argmax for gradient routing.
 
 #include <patternnet/core/im2col.hpp>
+#include <patternnet/core/parallel.hpp>
 #include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/traits.hpp>
 #include <patternnet/layers/options.hpp>
@@ -80,6 +81,8 @@ public:
     const Index oh = g.out_h(), ow = g.out_w(), P = oh * ow, plane = g.in.h * g.in.w;
     Matrix<T> out = workspace::matrix<T>(g.in.c * P, x.cols());
     argmax = workspace::matrix<Index>(out.rows(), out.cols());
+    [[maybe_unused]] const Index threads = detail::threads_for(x.cols());
+    PATTERNNET_PARALLEL_FOR_SAMPLES
     for (Index n = 0; n < x.cols(); ++n) {
       for (Index c = 0; c < g.in.c; ++c) {
         const T* src = x.col(n).data() + c * plane;
@@ -110,8 +113,10 @@ public:
   /// Routes r (out.size() x N) to the recorded argmax positions (winner takes all).
   [[nodiscard]] Matrix<T> gradient(const IndexMatrix& argmax, const Matrix<T>& r) const {
     Matrix<T> x = workspace::matrix<T>(geometry_.in.size(), r.cols());
-    x.setZero();
+    [[maybe_unused]] const Index threads = detail::threads_for(r.cols());
+    PATTERNNET_PARALLEL_FOR_SAMPLES
     for (Index n = 0; n < r.cols(); ++n) {
+      x.col(n).setZero();
       for (Index o = 0; o < r.rows(); ++o) x(argmax(o, n), n) += r(o, n);
     }
     return x;
