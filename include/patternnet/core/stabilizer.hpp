@@ -3,6 +3,7 @@
 // data-dependent LRP denominator z goes through it.
 
 #include <patternnet/core/batch.hpp>
+#include <patternnet/core/workspace.hpp>
 
 namespace patternnet {
 
@@ -16,5 +17,17 @@ template <class Derived>
   using T = typename Derived::Scalar;
   return (z.array() >= T(0)).select(z.array() + eps, z.array() - eps).matrix();
 }
+
+namespace detail {
+
+/// r / stab(z) element-wise in one pass, into a workspace buffer: the same numbers as
+/// r.cwiseQuotient(stabilize(z, eps)) without the temporary stab(z).
+template <class T, class Z>
+[[nodiscard]] Matrix<T> divide_stabilized(const Matrix<T>& r, const Eigen::MatrixBase<Z>& z, T eps) {
+  return workspace::evaluate(
+      r.binaryExpr(z.derived(), [eps](T a, T b) { return a / (b >= T(0) ? b + eps : b - eps); }));
+}
+
+}  // namespace detail
 
 }  // namespace patternnet

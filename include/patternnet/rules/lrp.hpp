@@ -54,14 +54,8 @@ struct Pass : Gradient {
 namespace detail {
 
 using patternnet::detail::fail;
+using patternnet::detail::divide_stabilized;
 using workspace::Scratch;
-
-/// r / stab(z) element-wise, in one pass (the same numbers as r.cwiseQuotient(stabilize(z, eps))).
-template <class T, class Z>
-[[nodiscard]] Matrix<T> divide_stabilized(const Matrix<T>& r, const Eigen::MatrixBase<Z>& z, T eps) {
-  return workspace::evaluate(
-      r.binaryExpr(z.derived(), [eps](T a, T b) { return a / (b >= T(0) ? b + eps : b - eps); }));
-}
 
 /// Zennit's Norm rule on average pooling: R_in = x .* P^T (R / stab(z)), z = P x (P: the
 /// pooling, whose transpose spreads each output over its window).
