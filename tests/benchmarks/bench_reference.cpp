@@ -7,15 +7,21 @@
 // same forward's GEMMs alone (the same shapes, Eigen, preallocated, best of several runs
 // measured in the same process) over its own time. A forward pass at GEMM speed has
 // of_gemm = 1; a gradient, which does the forward GEMMs and their transposes, at most
-// about 0.5; "gemm_ms" is that GEMM time.
+// about 0.5; "gemm_ms" is that GEMM time. "peak_MiB" is how much the process's resident
+// memory grew while the benchmark ran (Linux: the high-water mark, reset before it starts,
+// after the workspace and the allocator's free memory were given back), "act_MiB" the
+// recorded activations of the batch (every node's output; float32) to compare it with.
 //
 //   build/bench/tests/benchmarks/bench_reference --benchmark_filter='cnn/b256'
 #include <benchmark/benchmark.h>
 
 #include <patternnet/patternnet.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -148,9 +154,45 @@ double gemm_seconds(const std::string& name, pn::Index n) {
   return cache.emplace(key, best).first->second;
 }
 
+/// MiB by which the resident memory grew while f() ran once (Linux: VmHWM after VmRSS
+/// at the start, with every thread's workspace and the allocator's free memory given back
+/// first). The benchmarks call it before their timed loop, so that it is also the warm-up.
+template <class F>
+double peak_mib(F&& f) {
+  const auto status_kib = [](const std::string& field) {
+    std::ifstream status("/proc/self/status");
+    for (std::string key; status >> key;) {
+      if (key == field) {
+        double kib = 0;
+        status >> kib;
+        return kib;
+      }
+    }
+    return 0.0;
+  };
+#ifdef _OPENMP
+#pragma omp parallel
+#endif
+  pn::workspace::clear();
+  malloc_trim(0);
+  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM to VmRSS
+  const double baseline = status_kib("VmRSS:");
+  f();
+  return (status_kib("VmHWM:") - baseline) / 1024.0;
+}
+
+/// MiB of every node's output for a batch of n (float32): what a recorded forward keeps.
+double activations_mib(const Net& net, pn::Index n) {
+  double values = 0;
+  for (pn::Index v = 0; v <= net.size(); ++v) values += static_cast<double>(net.shape_at(v).size() * n);
+  return values * sizeof(float) / (1024.0 * 1024.0);
+}
+
 /// Sets the counters of a benchmark that did `passes` forward passes' worth of GEMMs
-/// per iteration.
-void report(benchmark::State& state, const std::string& name, pn::Index n, double passes = 1) {
+/// per iteration and grew the resident memory by `peak` MiB (peak_mib()).
+void report(benchmark::State& state, const std::string& name, pn::Index n, double peak, double passes = 1) {
+  state.counters["peak_MiB"] = peak;
+  state.counters["act_MiB"] = activations_mib(workload(name).net, n);
   const double flop = forward_flop(workload(name).net, n) * passes;
   state.counters["fwd_GFLOPs"] = benchmark::Counter(flop * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["gemm_ms"] = gemm_seconds(name, n) * 1e3;
@@ -181,16 +223,20 @@ void forward(benchmark::State& state, const std::string& name) {
   const pn::Index n = state.range(0);
   const auto& w = workload(name);
   const auto& x = inputs(name, n);
-  for (auto _ : state) benchmark::DoNotOptimize(w.net.forward(x));
-  report(state, name, n);
+  const auto run = [&] { benchmark::DoNotOptimize(w.net.forward(x)); };
+  const double peak = peak_mib(run);
+  for (auto _ : state) run();
+  report(state, name, n, peak);
 }
 template <class Rule>
 void explain(benchmark::State& state, const std::string& name, const Rule& rule) {
   const pn::Index n = state.range(0);
   const auto& w = workload(name);
   const auto& x = inputs(name, n);
-  for (auto _ : state) benchmark::DoNotOptimize(pn::explain(w.net, rule, x));
-  report(state, name, n);
+  const auto run = [&] { benchmark::DoNotOptimize(pn::explain(w.net, rule, x)); };
+  const double peak = peak_mib(run);
+  for (auto _ : state) run();
+  report(state, name, n, peak);
 }
 void pattern_net(benchmark::State& state, const std::string& name) {
   explain(state, name, pn::rules::PatternNet<float>{patterns(name)});
@@ -206,27 +252,68 @@ void integrated_gradients_32(benchmark::State& state, const std::string& name) {
   const pn::Index n = state.range(0);
   pn::methods::IntegratedGradientsOptions<float> o;
   o.steps = 32;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(pn::methods::integrated_gradients(workload(name).net, inputs(name, n), pn::Target::argmax(), o));
-  }
-  report(state, name, n, 33);
+  const auto& w = workload(name);
+  const auto& x = inputs(name, n);
+  const auto run = [&] { benchmark::DoNotOptimize(pn::methods::integrated_gradients(w.net, x, pn::Target::argmax(), o)); };
+  const double peak = peak_mib(run);
+  for (auto _ : state) run();
+  report(state, name, n, peak, 33);
 }
 void smoothgrad_16(benchmark::State& state, const std::string& name) {
   const pn::Index n = state.range(0);
   pn::methods::SmoothGradOptions o;
   o.samples = 16;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(pn::methods::smoothgrad(workload(name).net, inputs(name, n), pn::Target::argmax(), o));
-  }
-  report(state, name, n, 16);
+  const auto& w = workload(name);
+  const auto& x = inputs(name, n);
+  const auto run = [&] { benchmark::DoNotOptimize(pn::methods::smoothgrad(w.net, x, pn::Target::argmax(), o)); };
+  const double peak = peak_mib(run);
+  for (auto _ : state) run();
+  report(state, name, n, peak, 16);
 }
 /// Fitting S_a+- (compute_moments + the patterns) on one batch; items/s = samples/s.
 void fit_two_component(benchmark::State& state, const std::string& name) {
   const pn::Index n = state.range(0);
   const auto& w = workload(name);
   const auto& x = inputs(name, n);
-  for (auto _ : state) benchmark::DoNotOptimize(pn::fit_patterns<pn::estimators::TwoComponent>(w.net, pn::batches(x, n)));
-  report(state, name, n);
+  const auto run = [&] { benchmark::DoNotOptimize(pn::fit_patterns<pn::estimators::TwoComponent>(w.net, pn::batches(x, n))); };
+  const double peak = peak_mib(run);
+  for (auto _ : state) run();
+  report(state, name, n, peak);
+}
+/// rho(S) of the S_a+- patterns from moments gathered beforehand (with the input
+/// covariance, on the batch): the cost of evaluating one more estimator, on 4 neurons per
+/// layer (a neuron with K inputs costs a K x K factorisation: seconds for K = 3136);
+/// items/s = neurons/s.
+void rho_from_moments(benchmark::State& state, const std::string& name) {
+  const pn::Index n = state.range(0);
+  const auto& w = workload(name);
+  pn::MomentOptions mo;
+  mo.input_covariance = true;
+  const pn::NetworkMoments moments = pn::compute_moments(w.net, pn::batches(inputs(name, n), n), mo);
+  pn::QualityOptions qo;
+  qo.max_neurons = 4;
+  pn::Index neurons = 0;
+  const auto run = [&] {
+    const pn::SignalQuality q = pn::signal_quality(w.net, patterns(name), moments, qo);
+    neurons = 0;
+    for (const auto& layer : q.layers) neurons += static_cast<pn::Index>(layer.evaluated.size());
+  };
+  const double peak = peak_mib(run);
+  for (auto _ : state) run();
+  report(state, name, n, peak, 0);
+  state.SetItemsProcessed(state.iterations() * neurons);
+}
+/// Image degradation (DegradationOptions' defaults: 4x4 patches, 10 steps, so 11 forward
+/// passes of every image) by random attributions.
+void degradation(benchmark::State& state, const std::string& name) {
+  const pn::Index n = state.range(0);
+  const auto& w = workload(name);
+  const auto& x = inputs(name, n);
+  const pn::Batch<float> attributions(x.shape, pn::Matrix<float>::Random(x.data.rows(), x.data.cols()));
+  const auto run = [&] { benchmark::DoNotOptimize(pn::degrade(w.net, x, attributions)); };
+  const double peak = peak_mib(run);
+  for (auto _ : state) run();
+  report(state, name, n, peak, 11);
 }
 
 }  // namespace
@@ -243,6 +330,9 @@ BENCHMARK_CAPTURE(epsilon_plus_flat, cnn, "cnn")->Unit(benchmark::kMillisecond)-
 BENCHMARK_CAPTURE(integrated_gradients_32, cnn, "cnn")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(256);
 BENCHMARK_CAPTURE(smoothgrad_16, cnn, "cnn")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1);
 BENCHMARK_CAPTURE(fit_two_component, cnn, "cnn")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(256);
+BENCHMARK_CAPTURE(rho_from_moments, mlp, "mlp")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(256);
+BENCHMARK_CAPTURE(rho_from_moments, cnn, "cnn")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(256);
+BENCHMARK_CAPTURE(degradation, cnn, "cnn")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1000);
 BENCHMARK_CAPTURE(forward, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1);
 BENCHMARK_CAPTURE(gradient, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1);
 BENCHMARK_CAPTURE(pattern_attribution, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1);

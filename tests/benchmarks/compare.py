@@ -3,10 +3,15 @@
 
 Runs bench_reference (the C++ benchmarks) and then the same networks in PyTorch on the
 same machine, one thread each, and prints one table of median times and their ratio.
-PyTorch does: the forward pass, the autograd input gradient, and a plain PyTorch
+PyTorch does: the forward pass, the autograd input gradient, a plain PyTorch
 PatternAttribution (the forward pass, then the backward pass by hand with the weights
-W * A, ReLU masks and max-pool indices of the forward pass). Run by hand (needs
-Debian's python3-torch), not by CI:
+W * A, ReLU masks and max-pool indices of the forward pass), Integrated Gradients (32
+steps; the steps of one image batched together as Captum and Zennit do, a batch of
+images step by step), SmoothGrad (16 noisy copies in one batch) and the statistics that
+S_a+- patterns are fitted from (per Dense / Conv2D layer, in float64: X^T [1+, y 1+, y]
+of the layer's inputs or patches X and outputs y, one GEMM). Methods without a PyTorch
+counterpart here (LRP: Zennit is not installable) are compared with the autograd
+gradient. Run by hand (needs Debian's python3-torch), not by CI:
 
     /usr/bin/python3 tests/benchmarks/compare.py build/bench/tests/benchmarks/bench_reference
 """
@@ -43,6 +48,8 @@ def vgg16():
                      ("dense", 4096, 1000)]
 
 
+METHODS = ("forward", "gradient", "pattern_net", "pattern_attribution", "epsilon_plus_flat", "integrated_gradients_32",
+           "smoothgrad_16", "fit_two_component")
 SHAPES = {"mlp": (784,), "cnn": (1, 28, 28), "vgg16": (3, 224, 224)}
 MODELS = {"mlp": mlp, "cnn": cnn, "vgg16": vgg16}
 
@@ -102,6 +109,26 @@ class Net:
                     r = r.reshape(inp.shape)
         return r
 
+    def two_component_statistics(self, x):
+        """The sums S_a+- is fitted from: per linear layer, X^T [1[y > 0], y 1[y > 0], y] in float64."""
+        record = []
+        with torch.no_grad():
+            self.forward(x, record)
+            stats = []
+            for layer, inp in zip(self.layers, record):
+                if layer[0] == "conv":
+                    patches = F.unfold(inp, 3, padding=1)  # N x K x L
+                    xs = patches.transpose(1, 2).reshape(-1, patches.shape[1])
+                    y = xs @ layer[1].reshape(layer[1].shape[0], -1).T + layer[2]
+                elif layer[0] == "dense":
+                    xs = inp
+                    y = F.linear(xs, layer[1], layer[2])
+                else:
+                    continue
+                positive = (y > 0).to(y.dtype)
+                stats.append(xs.double().T @ torch.cat([positive, y * positive, y], 1).double())
+        return stats
+
 
 def median_seconds(fn, budget=2.0, min_runs=3):
     fn()  # warm-up
@@ -121,18 +148,37 @@ def torch_times(model, batch):
         with torch.no_grad():
             net.forward(x)
 
-    def gradient():
-        xg = x.clone().requires_grad_(True)
-        out = net.forward(xg)
+    def input_gradient(xs):
+        xs = xs.clone().requires_grad_(True)
+        out = net.forward(xs)
         out.gather(1, out.argmax(1, keepdim=True)).sum().backward()
+        return xs.grad
 
-    return {"forward": median_seconds(forward), "gradient": median_seconds(gradient),
-            "pattern_attribution": median_seconds(lambda: net.pattern_attribution(x))}
+    def integrated_gradients():
+        alphas = (torch.arange(32) + 0.5) / 32
+        if batch == 1:
+            grads = input_gradient(alphas.reshape(-1, *([1] * len(SHAPES[model]))) * x).mean(0, keepdim=True)
+        else:
+            grads = sum(input_gradient(a * x) for a in alphas) / 32
+        return grads * x
+
+    def smoothgrad():
+        noisy = x.repeat(16, *([1] * len(SHAPES[model]))) + 0.1 * torch.randn((16 * batch,) + SHAPES[model])
+        return input_gradient(noisy).reshape(16, batch, *SHAPES[model]).mean(0)
+
+    times = {"forward": median_seconds(forward), "gradient": median_seconds(lambda: input_gradient(x)),
+             "pattern_attribution": median_seconds(lambda: net.pattern_attribution(x))}
+    if model != "vgg16" and batch > 1:
+        times["fit_two_component"] = median_seconds(lambda: net.two_component_statistics(x))
+    if model == "cnn":
+        times["integrated_gradients_32"] = median_seconds(integrated_gradients)
+        if batch == 1:
+            times["smoothgrad_16"] = median_seconds(smoothgrad)
+    return times
 
 
 def patternnet_times(binary, workloads):
-    pattern = "^(" + "|".join(f"(forward|gradient|pattern_net|pattern_attribution|epsilon_plus_flat)/{m}/{b}/"
-                              for m, b in workloads) + ")"
+    pattern = "^(" + "|".join(f"({'|'.join(METHODS)})/{m}/{b}/" for m, b in workloads) + ")"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     out = subprocess.run([binary, f"--benchmark_filter={pattern}", "--benchmark_format=json",
                           "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true",
@@ -142,7 +188,7 @@ def patternnet_times(binary, workloads):
         if b.get("aggregate_name") != "median":
             continue
         method, model, batch = b["run_name"].split("/")[:3]
-        times[(model, int(batch), method)] = (b["real_time"] * 1e-3, b.get("of_gemm"))
+        times[(model, int(batch), method)] = (b["real_time"] * 1e-3, b.get("of_gemm"), b.get("peak_MiB"))
     return times
 
 
@@ -156,18 +202,18 @@ def main():
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread; patternnet: {args.binary}, OMP_NUM_THREADS=1", file=sys.stderr)
     ours = patternnet_times(args.binary, workloads)
-    print("| workload | method | patternnet | of GEMM speed | PyTorch | PyTorch / patternnet |")
-    print("|---|---|---|---|---|---|")
+    print("| workload | method | patternnet | of GEMM speed | peak MiB | PyTorch | PyTorch / patternnet |")
+    print("|---|---|---|---|---|---|---|")
     for model, batch in workloads:
         theirs = torch_times(model, batch)
-        for method in ("forward", "gradient", "pattern_net", "pattern_attribution", "epsilon_plus_flat"):
+        for method in METHODS:
             if (model, batch, method) not in ours:
                 continue
-            t, of_gemm = ours[(model, batch, method)]
+            t, of_gemm, peak = ours[(model, batch, method)]
             reference = theirs.get(method, theirs["gradient"] if method != "forward" else None)
             label = method if method in theirs else f"{method} (vs torch gradient)"
             gemm = f"{of_gemm:.2f}" if of_gemm is not None else ""
-            print(f"| {model} b{batch} | {label} | {t * 1e3:.2f} ms | {gemm} | {reference * 1e3:.2f} ms | "
+            print(f"| {model} b{batch} | {label} | {t * 1e3:.2f} ms | {gemm} | {peak:.0f} | {reference * 1e3:.2f} ms | "
                   f"{reference / t:.2f} |")
 
 
