@@ -26,32 +26,46 @@ namespace detail {
 /// |w^T v| <= kDenominatorTolerance * |w| |v| (a cosine of 1e-6 between w and v).
 inline constexpr double kDenominatorTolerance = 1e-6;
 
+/// Sequential sum of x_k y_k, k = 0..n-1 (the order Eigen uses for strided vectors, so
+/// that the patterns do not depend on the memory layout they are computed in).
+inline double sequential_dot(const double* x, const double* y, Index n) {
+  double s = 0;
+  for (Index k = 0; k < n; ++k) s += x[k] * y[k];
+  return s;
+}
+
 /// Rows a_i = v_i / (w_i^T v_i) (w^T a = 1 by construction) of the
 /// F x K pattern, from V (K x F, column i = v_i) and W (F x K). A neuron whose regime is
 /// empty (count 0) or whose denominator is degenerate gets a zero row and a report entry.
+/// Works on the contiguous columns of V and W^T and transposes once.
 /// (Templates here and in the estimators only so that including them costs nothing.)
 template <class DW, class DV>
 Eigen::MatrixXd normalise(Index layer, const Eigen::MatrixBase<DW>& w, const Eigen::MatrixBase<DV>& v,
                           const Eigen::RowVectorXd* counts, bool positive_regime, FitReport& report) {
-  Eigen::MatrixXd a = v.transpose();
-  for (Index i = 0; i < a.rows(); ++i) {
+  Eigen::MatrixXd a = v;
+  const Eigen::MatrixXd wt = w.transpose();
+  const Index k = a.rows();
+  for (Index i = 0; i < a.cols(); ++i) {
     if (counts != nullptr && (*counts)(i) == 0) {
-      a.row(i).setZero();
+      a.col(i).setZero();
       report.degenerate.push_back({layer, i,
                                    positive_regime ? DegenerateNeuron::Reason::never_positive
                                                    : DegenerateNeuron::Reason::never_negative,
                                    positive_regime});
       continue;
     }
-    const double denom = w.row(i).dot(a.row(i));
-    if (!(std::abs(denom) > kDenominatorTolerance * w.row(i).norm() * a.row(i).norm())) {
-      a.row(i).setZero();
+    const double* wi = wt.col(i).data();
+    const double* ai = a.col(i).data();
+    const double denom = sequential_dot(wi, ai, k);
+    const double w_norm = std::sqrt(sequential_dot(wi, wi, k)), a_norm = std::sqrt(sequential_dot(ai, ai, k));
+    if (!(std::abs(denom) > kDenominatorTolerance * w_norm * a_norm)) {
+      a.col(i).setZero();
       report.degenerate.push_back({layer, i, DegenerateNeuron::Reason::tiny_denominator, positive_regime});
       continue;
     }
-    a.row(i) /= denom;
+    a.col(i) /= denom;
   }
-  return a;
+  return a.transpose();
 }
 
 }  // namespace detail

@@ -152,7 +152,8 @@ private:
     rhs.leftCols(f) = y.rowwise() - ybar;
     rhs.rightCols(f) = (z.array() > Real(0)).template cast<Real>();
     rhs.middleCols(f, f) = rhs.leftCols(f).cwiseProduct(rhs.rightCols(f));
-    Mat prod(k, 3 * f);  // the one GEMM: Xc^T [Yc | Yc.*P | P]
+    workspace::Scratch<Real> prod_buffer(k, 3 * f);
+    Mat& prod = *prod_buffer;  // the one GEMM: Xc^T [Yc | Yc.*P | P]
     prod.noalias() = xc.transpose() * rhs;
 
     const Row sum_y = rhs.leftCols(f).colwise().sum();
