@@ -42,8 +42,10 @@ inline double sequential_dot(const double* x, const double* y, Index n) {
 template <class DW, class DV>
 Eigen::MatrixXd normalise(Index layer, const Eigen::MatrixBase<DW>& w, const Eigen::MatrixBase<DV>& v,
                           const Eigen::RowVectorXd* counts, bool positive_regime, FitReport& report) {
-  Eigen::MatrixXd a = v;
-  const Eigen::MatrixXd wt = w.transpose();
+  workspace::Scratch<double> a_buffer(v);
+  const workspace::Scratch<double> wt_buffer(w.transpose());
+  Eigen::MatrixXd& a = *a_buffer;
+  const Eigen::MatrixXd& wt = *wt_buffer;
   const Index k = a.rows();
   for (Index i = 0; i < a.cols(); ++i) {
     if (counts != nullptr && (*counts)(i) == 0) {

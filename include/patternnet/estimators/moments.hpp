@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <initializer_list>
 
 namespace patternnet {
 
@@ -50,7 +51,8 @@ struct BasicRegimeMoments {
     // Weights n_b / n and n_a n_b / n, defined as 0 where a regime is empty.
     const Row wb = (total.array() > 0).select(b.n.array() / total.array(), Real(0));
     const Row wab = (total.array() > 0).select(n.array() * b.n.array() / total.array(), Real(0));
-    const Mat dx = b.mean_x - mean_x;
+    const workspace::Scratch<Real> dx_buffer(b.mean_x - mean_x);
+    const Mat& dx = *dx_buffer;
     const Row dy = b.mean_y - mean_y;
     c_xy += b.c_xy + (dx.array().rowwise() * (dy.array() * wab.array())).matrix();
     c_yy += b.c_yy + (dy.array().square() * wab.array()).matrix();
@@ -160,7 +162,11 @@ private:
     const Row sum_yy = rhs.leftCols(f).colwise().squaredNorm();
     const Vec sum_x = xc.colwise().sum().transpose();
 
-    BasicRegimeMoments<Real> pos, neg;
+    BasicRegimeMoments<Real> pos, neg;  // their K x F parts come from the workspace and go back below
+    for (BasicRegimeMoments<Real>* r : {&pos, &neg}) {
+      r->mean_x = workspace::matrix<Real>(k, f);
+      r->c_xy = workspace::matrix<Real>(k, f);
+    }
     pos.n = rhs.rightCols(f).colwise().sum();
     neg.n = Row::Constant(f, m) - pos.n;
     const Row pos_sum_y = rhs.middleCols(f, f).colwise().sum();
@@ -170,6 +176,10 @@ private:
                  prod.leftCols(f) - prod.middleCols(f, f), sum_yy - pos_sum_yy);
     positive.merge(pos);
     negative.merge(neg);
+    for (BasicRegimeMoments<Real>* r : {&pos, &neg}) {
+      workspace::recycle(r->mean_x);
+      workspace::recycle(r->c_xy);
+    }
     if (with_input_covariance) {
       Mat cxx(k, k);
       cxx.noalias() = xc.transpose() * xc;
@@ -184,7 +194,8 @@ private:
   template <class SX, class SXY>
   static void finish_block(BasicRegimeMoments<Real>& r, const Row& xbar, const Row& ybar, const SX& sx_expr,
                            const Row& sy, const SXY& sxy_expr, const Row& syy) {
-    const Mat sx = sx_expr, sxy = sxy_expr;
+    const workspace::Scratch<Real> sx_buffer(sx_expr), sxy_buffer(sxy_expr);
+    const Mat &sx = *sx_buffer, &sxy = *sxy_buffer;
     const Row inv_n = (r.n.array() > 0).select(Real(1) / r.n.array(), Real(0));
     r.mean_x = (sx.array().rowwise() * inv_n.array()).matrix();
     for (Index f = 0; f < sx.cols(); ++f) {
