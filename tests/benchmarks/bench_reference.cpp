@@ -333,9 +333,9 @@ BENCHMARK_CAPTURE(fit_two_component, cnn, "cnn")->Unit(benchmark::kMillisecond)-
 BENCHMARK_CAPTURE(rho_from_moments, mlp, "mlp")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(256);
 BENCHMARK_CAPTURE(rho_from_moments, cnn, "cnn")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(256);
 BENCHMARK_CAPTURE(degradation, cnn, "cnn")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1000);
-BENCHMARK_CAPTURE(forward, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1);
-BENCHMARK_CAPTURE(gradient, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1);
-BENCHMARK_CAPTURE(pattern_attribution, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1);
-BENCHMARK_CAPTURE(epsilon_plus_flat, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1);
+BENCHMARK_CAPTURE(forward, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(8);
+BENCHMARK_CAPTURE(gradient, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(8);
+BENCHMARK_CAPTURE(pattern_attribution, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(8);
+BENCHMARK_CAPTURE(epsilon_plus_flat, vgg16, "vgg16")->Unit(benchmark::kMillisecond)->UseRealTime()->Arg(1)->Arg(8);
 
 BENCHMARK_MAIN();

@@ -195,7 +195,7 @@ def patternnet_times(binary, workloads):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("binary", help="path of bench_reference")
-    parser.add_argument("--workloads", default="mlp/1,mlp/256,cnn/1,cnn/256,vgg16/1",
+    parser.add_argument("--workloads", default="mlp/1,mlp/256,cnn/1,cnn/256,vgg16/1,vgg16/8",
                         help="model/batch pairs (default: %(default)s)")
     args = parser.parse_args()
     workloads = [(w.split("/")[0], int(w.split("/")[1])) for w in args.workloads.split(",")]
