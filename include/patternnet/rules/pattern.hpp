@@ -12,6 +12,7 @@
 // PatternAttribution<S_w> the w^2-rule, by the same code. ReLU gates by its forward mask,
 // max-pool routes to the argmax. Seed: the selected logit y_c (Seed::logit), or 1.
 
+#include <patternnet/core/workspace.hpp>
 #include <patternnet/estimators/patterns.hpp>
 #include <patternnet/rules/gradient.hpp>
 
@@ -58,7 +59,9 @@ protected:
                                           : layer.apply_transpose_with(Matrix<T>::Ones(w.rows(), w.cols()), s);
       return ctx.input.cwiseProduct(back);
     }
-    return with_weights ? layer.apply_transpose_with(w.cwiseProduct(p.a), r) : layer.apply_transpose_with(p.a, r);
+    if (!with_weights) return layer.apply_transpose_with(p.a, r);
+    const workspace::Scratch<T> wa(w.cwiseProduct(p.a));  // W .* A, in reused memory
+    return layer.apply_transpose_with(*wa, r);
   }
 
 private:
