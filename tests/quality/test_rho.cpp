@@ -230,3 +230,38 @@ TEST_CASE("rho rejects moments without the input covariance and bad options") {
   bad.max_neurons = 0;
   CHECK_THROWS_AS(pn::signal_quality(net, p, pn::batches(data, 10), bad), pn::ConfigError);
 }
+
+TEST_CASE("an ill-conditioned layer: a feature seen in 1 of 2000 training images, duplicated inputs") {
+  // Held-out data lack feature 0 entirely, so d_0 = -a_0 g(y) has a variance ~1e-10 of the
+  // other inputs' and explains part of y; inputs 5 and 6 are equal (Sigma_d is singular
+  // beyond w). Unscaled, the factorisation lost up to 3e-7 of rho here; on the unit-diagonal
+  // scale with a pivoted rank decision it agrees with the SVD regression on explicit d.
+  const pn::Index K = 30, n = 2000;
+  pn::Sequential<double> net{pn::Dense<double>(K, 4)};
+  net.set_input_shape({K, 1, 1});
+  support::randomize(net, 1);
+  const Mat mix = support::random_matrix<double>(K, K, 2);
+  Mat train = (mix * support::random_matrix<double>(K, n, 3)).array() + 0.3;
+  Mat held_out = (mix * support::random_matrix<double>(K, n, 4)).array() + 0.3;
+  for (Mat* x : {&train, &held_out}) {
+    x->row(0).setZero();
+    x->row(5) = x->row(6);
+  }
+  train(0, 17) = 1;
+  const pn::Batch<double> tr({K, 1, 1}, train), te({K, 1, 1}, held_out);
+  pn::MomentOptions mo;
+  mo.input_covariance = true;
+  const auto fit = pn::compute_moments(net, pn::batches(tr, 500), mo);
+  const auto eval = pn::compute_moments(net, pn::batches(te, 500), mo);
+  const Mat z = net.record(te).activations[1].transpose();
+  const auto& layer = net.get<pn::Dense<double>>(0);
+  for (const auto& p : {pn::make_patterns<est::Linear>(net, fit), pn::make_patterns<est::TwoComponent>(net, fit)}) {
+    const auto q = pn::signal_quality(net, p, eval);
+    for (pn::Index f = 0; f < 4; ++f) {
+      const double expected = brute_rho(held_out.transpose(), z.col(f), layer.weight().row(f).transpose(), layer.bias()(f),
+                                        p.layers()[0], f);
+      INFO(p.estimator() << " neuron " << f << ": " << q.layers[0].rho[static_cast<std::size_t>(f)] << " vs " << expected);
+      CHECK(std::abs(q.layers[0].rho[static_cast<std::size_t>(f)] - expected) < 1e-9);
+    }
+  }
+}

@@ -17,16 +17,21 @@
 // to y, which a pseudo-inverse would use to "explain" y perfectly (rho ~ 0 for a perfect
 // estimator). So the regression is restricted to the complement of w first
 // (P = I - w w^T / |w|^2 applied to d), and R^2 is the explained variance from the normal
-// equations. The remaining (K x K) system is solved with a diagonally pivoted LDL^T; pivots
-// below rank_tolerance * (largest pivot) count as zero (a generalised inverse: since
-// cov[Pd, y] lies in the range of Sigma_Pd, the quadratic form does not depend on which).
+// equations. The remaining (K x K) system is first scaled to unit diagonal (Sigma_Pd becomes
+// a correlation matrix; a feature with a tiny variance, e.g. one active in a single training
+// image, would otherwise make it ill-conditioned by scale alone), then factorised by
+// Cholesky with diagonal pivoting, stopped at the numerical rank r: the number of pivots
+// before the first one <= rank_tolerance (on the unit-diagonal scale: a direction whose
+// variance left after regressing on the earlier ones is below that fraction of its own), and
+// only those r enter c^T S^+ c (a generalised inverse: since cov[Pd, y] lies in the range of
+// Sigma_Pd, the quadratic form does not depend on which).
 //
 // Cost per evaluated neuron: O(K^2 r) to form the system (r <= 5) and K^3 / 3 flops for
 // the factorisation; memory O(K^2). Per layer: Sigma_x, K^2 doubles.
 
 #include <patternnet/estimators/fit.hpp>
 
-#include <Eigen/Cholesky>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
@@ -35,13 +40,16 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace patternnet {
 
 struct QualityOptions {
-  /// Pivots of the projected distractor covariance below rank_tolerance times the largest
-  /// pivot are treated as zero (directions without variance).
+  /// The numerical rank of the projected distractor covariance, scaled to unit diagonal
+  /// (a correlation matrix): factorisation stops at the first pivot <= rank_tolerance, i.e.
+  /// at the first direction with less than this fraction of its variance left once the
+  /// directions before it are regressed out.
   double rank_tolerance = 1e-10;
   /// Evaluate at most this many neurons per layer, a seeded random subset (-1 = all).
   Index max_neurons = -1;
@@ -82,6 +90,37 @@ struct NeuronMoments {
   Eigen::VectorXd cov_xy;
 };
 
+/// c^T S^+ c for a symmetric positive semi-definite S, by Cholesky with diagonal pivoting
+/// (the largest diagonal of the remaining Schur complement first) stopped at the numerical
+/// rank r: the first pivot <= tolerance. Then c^T S^+ c = |z|^2 with L_r z = (P c)_r, the
+/// leading r rows of the pivoted factor (a generalised inverse of S). Left-looking: one
+/// matrix-vector product per column; K^3 / 3 flops at full rank. S is overwritten.
+inline double pseudo_inverse_form(Eigen::MatrixXd& s, Eigen::VectorXd c, double tolerance) {
+  const Index n = s.rows();
+  Eigen::VectorXd diag = s.diagonal();  // the Schur complement's diagonal
+  double q = 0;
+  for (Index k = 0; k < n; ++k) {
+    Index j = 0;
+    const double pivot = diag.tail(n - k).maxCoeff(&j);
+    if (!(pivot > tolerance)) break;
+    if (j += k; j != k) {
+      s.row(k).swap(s.row(j));
+      s.col(k).swap(s.col(j));
+      std::swap(diag(k), diag(j));
+      std::swap(c(k), c(j));
+    }
+    const double lkk = std::sqrt(pivot);
+    const Index rest = n - k - 1;
+    auto col = s.col(k).tail(rest);  // L(k+1:, k), from A(k+1:, k) and the columns before
+    col.noalias() -= s.bottomLeftCorner(rest, k) * s.row(k).head(k).transpose();
+    col /= lkk;
+    diag.tail(rest) -= col.cwiseAbs2();
+    c(k) = (c(k) - s.row(k).head(k).dot(c.head(k))) / lkk;  // forward substitution: z_k
+    q += c(k) * c(k);
+  }
+  return q;
+}
+
 /// rho of one neuron with weight w from the layer's Sigma_x (K x K, population) and the
 /// neuron's moments; nullopt if var(y) = 0. (A template so that including it costs nothing.)
 template <class DS>
@@ -102,16 +141,12 @@ std::optional<double> neuron_rho(const Eigen::MatrixBase<DS>& sigma_x, const Eig
   const double utu = u.dot(t);
   s -= u * t.transpose() + t * u.transpose() - utu * u * u.transpose();
   c -= u * u.dot(c);
-  // R^2 var(y) = c^T S^+ c via a pivoted LDL^T with a relative pivot tolerance.
-  const Eigen::LDLT<Eigen::MatrixXd> ldlt(s);
-  Eigen::VectorXd z = ldlt.transpositionsP() * c;
-  ldlt.matrixL().solveInPlace(z);
-  const Eigen::VectorXd d = ldlt.vectorD();
-  const double dmax = d.cwiseAbs().maxCoeff();
-  double q = 0;
-  for (Index i = 0; i < d.size(); ++i) {
-    if (d(i) > tolerance * dmax) q += z(i) * z(i) / d(i);
-  }
+  // Unit diagonal: S <- D^-1/2 S D^-1/2, c <- D^-1/2 c (directions without variance stay 0).
+  const Eigen::VectorXd scale =
+      s.diagonal().unaryExpr([](double v) { return v > 0 ? 1 / std::sqrt(v) : 0.0; });
+  s = scale.asDiagonal() * s * scale.asDiagonal();
+  c = scale.asDiagonal() * c;
+  const double q = pseudo_inverse_form(s, std::move(c), tolerance);  // R^2 var(y) = c^T S^+ c
   const double r2 = std::clamp(q / nm.var_y, 0.0, 1.0);
   return 1.0 - std::sqrt(r2);
 }
