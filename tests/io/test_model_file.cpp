@@ -98,7 +98,9 @@ TEST_CASE("corrupt model files throw FormatError and leave the caller's network 
     CHECK_THROWS_WITH(held = pn::io::load_model<double>(bad), Contains("model file '" + bad.string() + "'") && Contains(message));
     CHECK(identical(held, before));
   };
-  SECTION("truncated") { expect({bytes.begin(), bytes.end() - 100}, false, "checksum mismatch"); }
+  SECTION("truncated") {
+    expect({bytes.begin(), bytes.end() - 100}, false, "byte " + std::to_string(bytes.size() - 108) + ": checksum mismatch");
+  }
   SECTION("truncated to almost nothing") { expect({bytes.begin(), bytes.begin() + 5}, false, "truncated"); }
   SECTION("flipped byte") {
     auto b = bytes;
@@ -113,12 +115,12 @@ TEST_CASE("corrupt model files throw FormatError and leave the caller's network 
   SECTION("wrong version") {
     auto b = bytes;
     poke<std::uint32_t>(b, 8, 7);
-    expect(b, true, "format version 7 is not supported (this build reads versions 1 and 2)");
+    expect(b, true, "byte 8: format version 7 is not supported (this build reads versions 1 and 2)");
   }
   SECTION("unknown layer type") {
     auto b = bytes;
     poke<std::uint32_t>(b, kFirstLayer, 99);
-    expect(b, true, "layer 0 has unknown type 99");
+    expect(b, true, "byte " + std::to_string(kFirstLayer) + ": layer 0 has unknown type 99");
   }
   SECTION("a node reading a later node") {
     auto b = bytes;
@@ -128,7 +130,7 @@ TEST_CASE("corrupt model files throw FormatError and leave the caller's network 
   SECTION("more inputs than the file has bytes") {
     auto b = bytes;
     poke<std::uint32_t>(b, kFirstNode + 4, 0x7fffffff);
-    expect(b, true, "truncated: layer 0 has 2147483647 inputs");
+    expect(b, true, "byte " + std::to_string(kFirstNode + 4) + ": truncated: layer 0 has 2147483647 inputs");
   }
   SECTION("a name longer than the file") {
     auto b = bytes;

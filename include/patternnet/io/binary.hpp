@@ -106,7 +106,8 @@ private:
 };
 
 /// Reads plain values from a whole file (payload = all but the trailing checksum); every
-/// read is bounds-checked and throws FormatError naming the file and what was being read.
+/// read is bounds-checked and throws FormatError naming the file, what was being read and
+/// the byte offset where that field starts.
 class Reader {
 public:
   explicit Reader(const std::filesystem::path& path, std::string_view kind) : path_(path.string()), kind_(kind) {
@@ -121,10 +122,10 @@ public:
   /// Throws FormatError unless the trailing checksum matches the payload. Call it after
   /// checking the magic and version, so that a foreign file is reported as such.
   void verify_checksum() const {
-    if (bytes_.size() < sizeof(std::uint64_t)) fail("the file is truncated ({} bytes)", bytes_.size());
+    if (bytes_.size() < sizeof(std::uint64_t)) fail_at(0, "the file is truncated ({} bytes)", bytes_.size());
     std::uint64_t stored = 0;
     std::memcpy(&stored, bytes_.data() + size_, sizeof(stored));
-    if (stored != fnv1a(bytes_.data(), size_)) fail("checksum mismatch: the file is truncated or corrupt");
+    if (stored != fnv1a(bytes_.data(), size_)) fail_at(size_, "checksum mismatch: the file is truncated or corrupt");
   }
 
   template <class V>
@@ -136,7 +137,7 @@ public:
   }
   template <class V>
   void get_array(V* data, std::size_t n, const char* what) {
-    if (n > (size_ - pos_) / sizeof(V)) fail("truncated while reading {}", what);
+    if (n > (size_ - pos_) / sizeof(V)) fail_at(pos_, "truncated while reading {}", what);
     take(data, n * sizeof(V), what);
   }
   [[nodiscard]] std::string get_string(const char* what) {
@@ -150,13 +151,20 @@ public:
   /// Payload bytes not read yet (to check a size read from the file before allocating it).
   [[nodiscard]] std::size_t remaining() const noexcept { return size_ - pos_; }
 
+  /// Throws FormatError about the field read last (or being read), at its offset.
   template <class... Args>
   [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) const {
-    detail::fail<FormatError>("{} file '{}': {}", kind_, path_, fmt::format(format, std::forward<Args>(args)...));
+    fail_at(field_, format, std::forward<Args>(args)...);
   }
 
 private:
+  template <class... Args>
+  [[noreturn]] void fail_at(std::size_t offset, fmt::format_string<Args...> format, Args&&... args) const {
+    detail::fail<FormatError>("{} file '{}', byte {}: {}", kind_, path_, offset, fmt::format(format, std::forward<Args>(args)...));
+  }
+
   void take(void* dst, std::size_t n, const char* what) {
+    field_ = pos_;
     if (n > size_ - pos_) fail("truncated while reading {}", what);
     std::memcpy(dst, bytes_.data() + pos_, n);
     pos_ += n;
@@ -165,7 +173,7 @@ private:
   std::string path_;
   std::string_view kind_;
   std::vector<unsigned char> bytes_;
-  std::size_t size_ = 0, pos_ = 0;
+  std::size_t size_ = 0, pos_ = 0, field_ = 0;
 };
 
 }  // namespace patternnet::io
