@@ -112,17 +112,17 @@ TEST_CASE("malformed IDX files throw FormatError naming the file and the problem
     SECTION(gz ? "gzip" : "plain") {
       auto b = good;
       b[0] = 1;
-      expect(b, gz, "bad magic 01 00 08 03: expected 00 00 08 03");
+      expect(b, gz, "byte 0: bad magic 01 00 08 03: expected 00 00 08 03");
       b = good;
       b[2] = 0x0D;
       expect(b, gz, "value type 0x0d is not supported");
       expect(idx_bytes({3}, {1, 2, 3}), gz, "images have 3 dimension(s), the file has 1");
-      expect(idx_bytes({3, 0, 4}, {}), gz, "dimension 1 is 0");
-      expect({good.begin(), good.end() - 4}, gz, "truncated: the header announces 24 values, the file holds 20");
+      expect(idx_bytes({3, 0, 4}, {}), gz, "byte 8: dimension 1 is 0");
+      expect({good.begin(), good.end() - 4}, gz, "byte 16: truncated: the header announces 24 values, the file holds 20");
       expect({good.begin(), good.begin() + 10}, gz, "truncated while reading the dimensions");
       auto longer = good;
       longer.push_back(0);
-      expect(longer, gz, "unexpected bytes after the 24 values the header announces");
+      expect(longer, gz, "byte 40: unexpected bytes after the 24 values the header announces");
     }
   }
   SECTION("labels with the wrong number of dimensions") {

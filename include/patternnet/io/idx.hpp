@@ -6,7 +6,8 @@
 // values in row-major order. Only type 0x08 (unsigned byte) is read: images have 3
 // dimensions (count, rows, cols), labels 1 (count). zlib reads plain and .gz files alike.
 //
-// Every malformation throws FormatError naming the file: bad magic, another value type, the
+// Every malformation throws FormatError naming the file and the byte offset (in the
+// uncompressed data) of the field at fault: bad magic, another value type, the
 // wrong number of dimensions, an empty dimension, truncated data, bytes after the data, a
 // corrupt gzip stream, and label count != image count. A missing or unreadable file throws
 // Error.
@@ -88,6 +89,7 @@ public:
   /// Reads in chunks, so a truncated file fails before a header's claim is allocated.
   [[nodiscard]] std::vector<unsigned char> values(Index n) {
     std::vector<unsigned char> out;
+    field_ = offset_;
     constexpr Index chunk = Index{1} << 24;
     for (Index done = 0; done < n;) {
       const Index m = std::min(chunk, n - done);
@@ -97,6 +99,7 @@ public:
       done += m;
     }
     unsigned char extra = 0;
+    field_ = offset_;
     if (read_some(&extra, 1) != 0) fail("unexpected bytes after the {} values the header announces", n);
     int code = Z_OK;
     gzerror(file_.get(), &code);
@@ -106,11 +109,12 @@ public:
 
   template <class... Args>
   [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) const {
-    detail::fail<FormatError>("IDX file '{}': {}", path_, fmt::format(format, std::forward<Args>(args)...));
+    detail::fail<FormatError>("IDX file '{}', byte {}: {}", path_, field_, fmt::format(format, std::forward<Args>(args)...));
   }
 
 private:
   void read(unsigned char* dst, Index n, const char* what) {
+    field_ = offset_;
     if (read_some(dst, n) != n) fail("truncated while reading {}", what);
   }
   // Up to n bytes; fewer only at the end of the data (or of a truncated gzip stream,
@@ -122,6 +126,7 @@ private:
       const char* message = gzerror(file_.get(), &code);
       fail("corrupt data ({})", message != nullptr ? message : "zlib error");
     }
+    offset_ += got;
     return got;
   }
 
@@ -129,6 +134,7 @@ private:
   // Owned from the member initialiser on, so a constructor that throws still closes it.
   std::unique_ptr<std::remove_pointer_t<gzFile>, decltype(&gzclose)> file_;
   std::vector<Index> dims_;
+  Index offset_ = 0, field_ = 0;  // bytes read; where the field read last starts
 };
 
 }  // namespace patternnet::detail::idx
