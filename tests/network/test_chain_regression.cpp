@@ -193,11 +193,14 @@ TEST_CASE("A Sequential chain gives the pre-graph core's results on every method
     REQUIRE(now[i].rows == golden[i].rows);
     REQUIRE(now[i].cols == golden[i].cols);
     const bool is_float = golden[i].name.rfind("float ", 0) == 0;
+    // rho's solver changed after the golden file (b277a21: unit-diagonal scaling and a
+    // rank-stopped pivoted Cholesky instead of LDLT): same maths, other roundings.
+    const bool is_rho = golden[i].name.find(" rho ") != std::string::npos;
     double scale = 0, worst = 0;
     for (const double v : golden[i].values) scale = std::max(scale, std::abs(v));
     std::size_t differing = 0;
     for (std::size_t k = 0; k < now[i].values.size(); ++k) {
-      if (is_float) {
+      if (is_float || is_rho) {
         worst = std::max(worst, std::abs(now[i].values[k] - golden[i].values[k]));
       } else {
         differing += std::memcmp(&now[i].values[k], &golden[i].values[k], sizeof(double)) != 0;
@@ -205,6 +208,6 @@ TEST_CASE("A Sequential chain gives the pre-graph core's results on every method
     }
     INFO("largest difference " << worst << " on a scale of " << scale);
     CHECK(differing == 0);
-    CHECK(worst <= 1e-5 * scale);
+    CHECK(worst <= (is_rho && !is_float ? 1e-12 : 1e-5) * scale);
   }
 }
