@@ -92,8 +92,9 @@ struct NeuronMoments {
 
 /// c^T S^+ c for a symmetric positive semi-definite S, by Cholesky with diagonal pivoting
 /// (the largest diagonal of the remaining Schur complement first) stopped at the numerical
-/// rank r: the first pivot <= tolerance. Then c^T S^+ c = |z|^2 with L_r z = (P c)_r, the
-/// leading r rows of the pivoted factor (a generalised inverse of S). Left-looking: one
+/// rank r: the first pivot <= tolerance. Then c^T S^+ c = |z|^2 with L_r z = (Pi c)_r,
+/// Pi the pivots' permutation and L_r the leading r columns of the factor (a generalised
+/// inverse of S). Left-looking: one
 /// matrix-vector product per column; K^3 / 3 flops at full rank. S is overwritten.
 inline double pseudo_inverse_form(Eigen::MatrixXd& s, Eigen::VectorXd c, double tolerance) {
   const Index n = s.rows();
@@ -144,8 +145,9 @@ std::optional<double> neuron_rho(const Eigen::MatrixBase<DS>& sigma_x, const Eig
   // Unit diagonal: S <- D^-1/2 S D^-1/2, c <- D^-1/2 c (directions without variance stay 0).
   const Eigen::VectorXd scale =
       s.diagonal().unaryExpr([](double v) { return v > 0 ? 1 / std::sqrt(v) : 0.0; });
-  s = scale.asDiagonal() * s * scale.asDiagonal();
-  c = scale.asDiagonal() * c;
+  s.array().colwise() *= scale.array();  // in place: no second K x K matrix per neuron
+  s.array().rowwise() *= scale.transpose().array();
+  c.array() *= scale.array();
   const double q = pseudo_inverse_form(s, std::move(c), tolerance);  // R^2 var(y) = c^T S^+ c
   const double r2 = std::clamp(q / nm.var_y, 0.0, 1.0);
   return 1.0 - std::sqrt(r2);
