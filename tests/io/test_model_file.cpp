@@ -78,10 +78,10 @@ TEST_CASE("model files round-trip bit-exactly (every layer type and option, floa
   CHECK_FALSE(small_back.ready());
   CHECK(identical(small, small_back));
   // 8 magic + 4 version + 4 scalar + 24 shape + 4 count + per node 16 (empty name, one
-  // input) + conv (4 + 80 + 2 + 2*6 floats) + pool (4 + 48) + flatten 4 + dense (4 + 16 + 1
+  // input) + conv (4 + 80 + 2 + 2*6 floats) + pool (4 + 48 + 1 ceil_mode) + flatten 4 + dense (4 + 16 + 1
   // + 96 floats) + 8 checksum
   const auto expected =
-      8 + 4 + 4 + 24 + 4 + 4 * 16 + (4 + 80 + 2 + 4 * 12) + (4 + 48) + 4 + (4 + 16 + 1 + 4 * 96) + 8;
+      8 + 4 + 4 + 24 + 4 + 4 * 16 + (4 + 80 + 2 + 4 * 12) + (4 + 48 + 1) + 4 + (4 + 16 + 1 + 4 * 96) + 8;
   CHECK(fs::file_size(dir.path / "s.pnm") == static_cast<std::uintmax_t>(expected));
 }
 
@@ -115,7 +115,7 @@ TEST_CASE("corrupt model files throw FormatError and leave the caller's network 
   SECTION("wrong version") {
     auto b = bytes;
     poke<std::uint32_t>(b, 8, 7);
-    expect(b, true, "byte 8: format version 7 is not supported (this build reads versions 1 and 2)");
+    expect(b, true, "byte 8: format version 7 is not supported (this build reads versions 1 to 3)");
   }
   SECTION("unknown layer type") {
     auto b = bytes;

@@ -76,3 +76,32 @@ TEST_CASE("MaxPool2D rejects bad hyper-parameters") {
   pn::MaxPool2D<float> pool(4);
   CHECK_THROWS_AS(pool.bind({1, 3, 8}, 1), pn::ShapeError);
 }
+
+TEST_CASE("MaxPool2D with ceil_mode: PyTorch's output sizes, each window the max of its input cells") {
+  // Output sizes from torch.nn.functional.max_pool2d(..., ceil_mode=True) in PyTorch 1.13.
+  struct Case { pn::Index h, w, k, s, p, out_h, out_w; };
+  const Case cases[] = {{5, 5, 2, 2, 0, 3, 3}, {6, 7, 3, 2, 1, 4, 4}, {3, 4, 2, 2, 1, 2, 3}, {4, 4, 2, 3, 0, 2, 2}};
+  unsigned seed = 40;
+  for (const auto& c : cases) {
+    pn::MaxPool2D<double> pool(pn::Kernel{c.k}, pn::Stride{c.s}, pn::Padding{c.p}, pn::CeilMode{true});
+    CHECK(pool.ceil_mode());
+    const pn::Shape in{2, c.h, c.w};
+    REQUIRE(pool.bind(in, 0) == pn::Shape{2, c.out_h, c.out_w});
+    const auto x = support::random_matrix<double>(in.size(), 2, ++seed);
+    pn::IndexMatrix arg;
+    const pn::Matrix<double> got = pool.forward(x, arg);
+    for (pn::Index n = 0; n < x.cols(); ++n)
+      for (pn::Index ch = 0; ch < 2; ++ch)
+        for (pn::Index oy = 0; oy < c.out_h; ++oy)
+          for (pn::Index ox = 0; ox < c.out_w; ++ox) {
+            double best = -1e300;
+            for (pn::Index iy = std::max<pn::Index>(oy * c.s - c.p, 0); iy < std::min(oy * c.s - c.p + c.k, c.h); ++iy)
+              for (pn::Index ix = std::max<pn::Index>(ox * c.s - c.p, 0); ix < std::min(ox * c.s - c.p + c.k, c.w); ++ix)
+                best = std::max(best, x(in.at(ch, iy, ix), n));
+            CHECK(got((ch * c.out_h + oy) * c.out_w + ox, n) == best);
+          }
+  }
+  // Without ceil_mode the partial windows are dropped.
+  pn::MaxPool2D<double> floor_pool(pn::Kernel{2}, pn::Stride{2});
+  CHECK(floor_pool.bind({1, 5, 5}, 0) == pn::Shape{1, 2, 2});
+}

@@ -294,7 +294,7 @@ TEST_CASE("Graph: PatternNet / PatternAttribution patterns on a residual network
   CHECK_FALSE(pa.attribution.data.isZero());
 }
 
-TEST_CASE("Graph: model files store the graph (version 2), and version 1 chains still load") {
+TEST_CASE("Graph: model files store the graph (version 3), and version 1 chains and version 2 graphs still load") {
   const auto dir = std::filesystem::temp_directory_path() / ("patternnet-graph-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto net = residual_net<float>(12);
@@ -326,6 +326,34 @@ TEST_CASE("Graph: model files store the graph (version 2), and version 1 chains 
   CHECK(v1.inputs(1) == std::vector<pn::Index>{0});
   v1.set_input_shape({2, 3, 1});
   CHECK(v1.output_shape() == pn::Shape{6, 1, 1});
+
+  // a version 2 file: its MaxPool2D has no ceil_mode byte
+  pn::io::Writer w2;
+  w2.put(pn::io::kModelMagic);
+  w2.put(std::uint32_t{2});
+  w2.put(std::uint32_t{4});
+  for (int i = 0; i < 3; ++i) w2.put(std::int64_t{0});
+  w2.put(std::uint32_t{1});
+  w2.put(std::uint32_t{0});                        // empty name
+  w2.put(std::uint32_t{1});                        // one input: the network input
+  w2.put(std::int64_t{-1});
+  w2.put(pn::MaxPool2D<float>::tag);
+  for (const std::int64_t v : {2, 2, 2, 2, 0, 0}) w2.put(v);
+  w2.commit(dir / "v2.pnm");
+  auto v2 = pn::io::load_model<float>(dir / "v2.pnm");
+  REQUIRE(v2.size() == 1);
+  CHECK_FALSE(v2.get<pn::MaxPool2D<float>>(0).ceil_mode());
+  v2.set_input_shape({1, 5, 5});
+  CHECK(v2.output_shape() == pn::Shape{1, 2, 2});
+
+  // version 3 keeps ceil_mode
+  pn::Graph<float> ceil;
+  ceil.add(pn::MaxPool2D<float>(pn::Kernel{2}, pn::Stride{2}, pn::Padding{}, pn::CeilMode{true}), ceil.input);
+  ceil.set_input_shape({1, 5, 5});
+  pn::io::save_model(ceil, dir / "v3.pnm");
+  const auto v3 = pn::io::load_model<float>(dir / "v3.pnm");
+  CHECK(v3.get<pn::MaxPool2D<float>>(0).ceil_mode());
+  CHECK(v3.output_shape() == pn::Shape{1, 3, 3});
   std::filesystem::remove_all(dir);
 }
 

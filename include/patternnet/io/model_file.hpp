@@ -1,14 +1,14 @@
 #pragma once
 // Model files: a whole network (a Graph<T> or a Sequential<T> chain), architecture and
-// weights. Writes format version 2 (graphs); reads versions 1 (chains) and 2.
+// weights. Writes format version 3; reads versions 1 (chains), 2 (graphs) and 3.
 //
 // Layout, little-endian, no padding (docs/file-formats.md has the table):
 //   char[8]  magic "PNMODEL1"
-//   u32      version (2; 1 for files of chains written before graphs)
+//   u32      version (3; 2 for graphs written before MaxPool2D had ceil_mode, 1 for chains)
 //   u32      scalar size in bytes: 4 = float32, 8 = float64
 //   i64 x 3  input shape c, h, w (0, 0, 0: the network was not bound to an input shape)
 //   u32      number of layers (nodes)
-//   per node, in node order (version 2 only: u32 name length + name bytes (UTF-8, may be
+//   per node, in node order (versions 2 and 3: u32 name length + name bytes (UTF-8, may be
 //   empty); u32 number of inputs k; k x i64 input nodes, -1 = the network input, each an
 //   earlier node; version 1: the node reads the previous one), then u32 type and its fields:
 //     0 Dense     i64 out, i64 in, u8 bias (0/1); out*in scalars W row-major; out scalars b if bias
@@ -17,7 +17,7 @@
 //                 F*K scalars W row-major (F = out_channels, K = C*kh*kw: PyTorch's
 //                 [F, C, kh, kw] flattened); F scalars b if bias
 //     2 ReLU, 4 Softmax, 5 Flatten, 7 GlobalAvgPool2D, 9 Add, 10 Concat: no fields
-//     3 MaxPool2D i64 kernel h, w, stride h, w, padding h, w
+//     3 MaxPool2D i64 kernel h, w, stride h, w, padding h, w; u8 ceil_mode (version 3 only)
 //     6 AvgPool2D i64 kernel h, w, stride h, w, padding h, w; u8 count_include_pad, u8 ceil_mode
 //     8 BatchNorm2D i64 channels C; f64 eps; C scalars each of running mean, running var,
 //                 weight, bias
@@ -40,8 +40,8 @@
 namespace patternnet::io {
 
 inline constexpr std::array<char, 8> kModelMagic{'P', 'N', 'M', 'O', 'D', 'E', 'L', '1'};
-/// The version save_model writes; load_model reads it and version 1.
-inline constexpr std::uint32_t kModelVersion = 2;
+/// The version save_model writes; load_model reads it and the versions before it.
+inline constexpr std::uint32_t kModelVersion = 3;
 
 }  // namespace patternnet::io
 
@@ -103,14 +103,14 @@ std::pair<Matrix<T>, Vector<T>> get_weights(Reader& r, Index layer, Index rows, 
 // The fields of each layer type (the layout above): one reader per registered type, so a
 // layer type added to the registry without one does not compile (read_layer below).
 template <class T>
-Dense<T> read_fields(Reader& r, Index l, std::type_identity<Dense<T>> /*type*/) {
+Dense<T> read_fields(Reader& r, Index l, std::uint32_t /*version*/, std::type_identity<Dense<T>> /*type*/) {
   const Index out = get_size(r, "the output size", l), in = get_size(r, "the input size", l);
   const bool bias = get_flag(r, "the bias", l);
   auto [w, b] = get_weights<T>(r, l, out, in, bias);
   return Dense<T>(std::move(w), std::move(b));
 }
 template <class T>
-Conv2D<T> read_fields(Reader& r, Index l, std::type_identity<Conv2D<T>> /*type*/) {
+Conv2D<T> read_fields(Reader& r, Index l, std::uint32_t /*version*/, std::type_identity<Conv2D<T>> /*type*/) {
   const Index in = get_size(r, "the input channels", l), out = get_size(r, "the output channels", l);
   const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
   const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
@@ -123,13 +123,15 @@ Conv2D<T> read_fields(Reader& r, Index l, std::type_identity<Conv2D<T>> /*type*/
                    same ? Padding::same() : padding);
 }
 template <class T>
-MaxPool2D<T> read_fields(Reader& r, Index l, std::type_identity<MaxPool2D<T>> /*type*/) {
+MaxPool2D<T> read_fields(Reader& r, Index l, std::uint32_t version, std::type_identity<MaxPool2D<T>> /*type*/) {
   const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
   const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
-  return MaxPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, get_padding(r, l));
+  const Padding padding = get_padding(r, l);
+  const bool ceil = version >= 3 && get_flag(r, "the ceil_mode", l);
+  return MaxPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, padding, CeilMode{ceil});
 }
 template <class T>
-AvgPool2D<T> read_fields(Reader& r, Index l, std::type_identity<AvgPool2D<T>> /*type*/) {
+AvgPool2D<T> read_fields(Reader& r, Index l, std::uint32_t /*version*/, std::type_identity<AvgPool2D<T>> /*type*/) {
   const Index kh = get_size(r, "the kernel height", l), kw = get_size(r, "the kernel width", l);
   const Index sh = get_size(r, "the stride height", l), sw = get_size(r, "the stride width", l);
   const Padding padding = get_padding(r, l);
@@ -137,7 +139,7 @@ AvgPool2D<T> read_fields(Reader& r, Index l, std::type_identity<AvgPool2D<T>> /*
   return AvgPool2D<T>(Kernel{kh, kw}, Stride{sh, sw}, padding, CountIncludePad{include}, CeilMode{ceil});
 }
 template <class T>
-BatchNorm2D<T> read_fields(Reader& r, Index l, std::type_identity<BatchNorm2D<T>> /*type*/) {
+BatchNorm2D<T> read_fields(Reader& r, Index l, std::uint32_t /*version*/, std::type_identity<BatchNorm2D<T>> /*type*/) {
   const Index c = get_size(r, "the channels", l);
   const auto eps = r.get<double>("the eps");
   if (static_cast<std::size_t>(c) > r.remaining() / sizeof(T) / 4) {
@@ -158,23 +160,23 @@ inline constexpr bool has_no_fields = std::is_same_v<L, ReLU<T>> || std::is_same
                                       std::is_same_v<L, Add<T>> || std::is_same_v<L, Concat<T>>;
 template <class L>
   requires has_no_fields<L>
-L read_fields(Reader& /*r*/, Index /*l*/, std::type_identity<L> /*type*/) {
+L read_fields(Reader& /*r*/, Index /*l*/, std::uint32_t /*version*/, std::type_identity<L> /*type*/) {
   return {};
 }
 
 /// The layer of the registered type whose tag is `tag`, with its fields.
 template <class T, class... Ls>
-Layer<T> read_tagged(Reader& r, Index l, std::uint32_t tag, TypeList<Ls...> /*types*/) {
+Layer<T> read_tagged(Reader& r, Index l, std::uint32_t version, std::uint32_t tag, TypeList<Ls...> /*types*/) {
   std::optional<Layer<T>> layer;
-  (void)((tag == Ls::tag && (layer.emplace(read_fields(r, l, std::type_identity<Ls>{})), true)) || ...);
+  (void)((tag == Ls::tag && (layer.emplace(read_fields(r, l, version, std::type_identity<Ls>{})), true)) || ...);
   if (!layer) r.fail("layer {} has unknown type {}", l, tag);
   return std::move(*layer);
 }
 
 template <class T>
-Layer<T> read_layer(Reader& r, Index l) {
+Layer<T> read_layer(Reader& r, Index l, std::uint32_t version) {
   const auto tag = r.get<std::uint32_t>("a layer type");
-  return read_tagged<T>(r, l, tag, LayerTypes<T>{});
+  return read_tagged<T>(r, l, version, tag, LayerTypes<T>{});
 }
 
 /// The input shapes a model file may store: binding allocates tables per row and column
@@ -226,6 +228,7 @@ void put_layer(Writer& w, const Layer<T>& layer) {
           put_weights(w, l.weight(), l.bias());
         } else if constexpr (std::is_same_v<L, MaxPool2D<T>>) {
           put_all({l.kernel().h, l.kernel().w, l.stride().h, l.stride().w, l.padding().h, l.padding().w});
+          w.put(static_cast<std::uint8_t>(l.ceil_mode()));
         } else if constexpr (std::is_same_v<L, AvgPool2D<T>>) {
           put_all({l.kernel().h, l.kernel().w, l.stride().h, l.stride().w, l.padding().h, l.padding().w});
           w.put(static_cast<std::uint8_t>(l.count_include_pad()));
@@ -248,7 +251,7 @@ void put_layer(Writer& w, const Layer<T>& layer) {
 namespace patternnet::io {
 
 /// Writes `net` (architecture, node names and inputs, weights and, if bound, the input
-/// shape) to `path` atomically (see binary.hpp), in format version 2. Throws Error on I/O
+/// shape) to `path` atomically (see binary.hpp), in format version 3. Throws Error on I/O
 /// failure, NumericError for NaN or Inf weights, ConfigError for an input shape a model
 /// file cannot store (load_model would reject both): nothing is then written, and the
 /// previous file, if any, is left in place.
@@ -287,8 +290,8 @@ template <class T>
   Reader r(path, "model");
   if (r.get<std::array<char, 8>>("the magic") != kModelMagic) r.fail("not a patternnet model file (bad magic)");
   const auto version = r.get<std::uint32_t>("the version");
-  if (version != 1 && version != kModelVersion) {
-    r.fail("format version {} is not supported (this build reads versions 1 and {})", version, kModelVersion);
+  if (version < 1 || version > kModelVersion) {
+    r.fail("format version {} is not supported (this build reads versions 1 to {})", version, kModelVersion);
   }
   r.verify_checksum();
   const auto scalar = r.get<std::uint32_t>("the scalar size");
@@ -314,7 +317,7 @@ template <class T>
       for (Index& i : inputs) i = static_cast<Index>(r.get<std::int64_t>("an input node"));
     }
     try {
-      net.add(detail::model_file::read_layer<T>(r, l), std::move(inputs), std::move(name));
+      net.add(detail::model_file::read_layer<T>(r, l, version), std::move(inputs), std::move(name));
     } catch (const FormatError&) {
       throw;
     } catch (const Error& e) {  // a constructor or add() rejected what was stored

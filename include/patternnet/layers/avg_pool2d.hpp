@@ -19,13 +19,6 @@ struct CountIncludePad {
   constexpr explicit CountIncludePad(bool on) : enabled(on) {}
 };
 
-/// Whether AvgPool2D rounds the output size up (a last, partial window), as PyTorch's
-/// ceil_mode; the default rounds down.
-struct CeilMode {
-  bool enabled = false;
-  constexpr explicit CeilMode(bool on) : enabled(on) {}
-};
-
 /// Average pooling per channel over kernel windows: z[c, oy, ox] = (1 / d) * sum of
 /// x[c, iy, ix] over the window's input cells, d = the window's size clipped to the padded
 /// input (count_include_pad, the default) or the number of its input cells. Stride

@@ -17,7 +17,8 @@ using IndexMatrix = Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic>;
 
 /// Max pooling per channel over kernel windows (stride defaults to the kernel size).
 /// Padding cells count as -infinity (PyTorch's semantics); padding must be at most half
-/// the kernel so that every window holds an input cell. Ties go to the FIRST maximum in
+/// the kernel so that every window holds an input cell. CeilMode adds a last, partial
+/// window where PyTorch's ceil_mode does (as padding at the bottom and right). Ties go to the FIRST maximum in
 /// row-major window order, as in PyTorch; the gradient (and every rule) routes the whole
 /// quantity to that one input ("winner takes all").
 template <class T>
@@ -38,8 +39,8 @@ public:
   }
 
   explicit MaxPool2D(Kernel kernel) : MaxPool2D(kernel, Stride{kernel.h, kernel.w}) {}
-  MaxPool2D(Kernel kernel, Stride stride, Padding padding = Padding{})
-      : kernel_(kernel), stride_(stride), padding_(padding) {
+  MaxPool2D(Kernel kernel, Stride stride, Padding padding = Padding{}, CeilMode ceil_mode = CeilMode{false})
+      : kernel_(kernel), stride_(stride), padding_(padding), ceil_mode_(ceil_mode.enabled) {
     if (kernel.h < 1 || kernel.w < 1 || stride.h < 1 || stride.w < 1) {
       detail::fail<ConfigError>("MaxPool2D::MaxPool2D(): kernel {}x{} and stride {}x{} must be >= 1",
                                 kernel.h, kernel.w, stride.h, stride.w);
@@ -57,11 +58,13 @@ public:
   [[nodiscard]] Kernel kernel() const noexcept { return kernel_; }
   [[nodiscard]] Stride stride() const noexcept { return stride_; }
   [[nodiscard]] Padding padding() const noexcept { return padding_; }
+  [[nodiscard]] bool ceil_mode() const noexcept { return ceil_mode_; }
   [[nodiscard]] const ConvGeometry& geometry() const noexcept { return geometry_; }
 
   Shape bind(Shape in, Index index) {
-    ConvGeometry g{in, kernel_.h, kernel_.w, stride_.h, stride_.w,
-                   padding_.h, padding_.h, padding_.w, padding_.w};
+    ConvGeometry g{in, kernel_.h, kernel_.w, stride_.h, stride_.w, padding_.h,
+                   padding_.h + ceil_extra(in.h, kernel_.h, stride_.h, padding_.h), padding_.w,
+                   padding_.w + ceil_extra(in.w, kernel_.w, stride_.w, padding_.w)};
     if (!g.valid()) {
       detail::fail<ShapeError>("layer {} (MaxPool2D): input {}x{} with padding {}x{} is smaller than the kernel {}x{}",
                                index, in.h, in.w, padding_.h, padding_.w, kernel_.h, kernel_.w);
@@ -123,9 +126,21 @@ public:
   }
 
 private:
+  /// The bottom (right) padding that ceil_mode adds along one axis: enough for PyTorch's
+  /// ceil((in + 2p - k) / s) + 1 windows, less the last one if it would start in the
+  /// bottom padding (so every window still holds an input cell).
+  [[nodiscard]] Index ceil_extra(Index in, Index k, Index s, Index p) const {
+    const Index span = in + 2 * p - k;  // p <= k / 2 and in <= 2^16 from files: no overflow
+    if (!ceil_mode_ || span < 0 || span % s == 0) return 0;
+    Index out = span / s + 2;
+    if ((out - 1) * s >= in + p) --out;
+    return (out - 1) * s + k - (in + 2 * p);
+  }
+
   Kernel kernel_;
   Stride stride_;
   Padding padding_;
+  bool ceil_mode_ = false;
   ConvGeometry geometry_{};
 };
 

@@ -50,4 +50,12 @@ struct Bias {
   constexpr explicit Bias(bool on) : enabled(on) {}
 };
 
+/// Whether a pooling layer rounds its output size up (a last, partial window), as
+/// PyTorch's ceil_mode; the default rounds down. A last window must start inside the input
+/// or its left / top padding.
+struct CeilMode {
+  bool enabled = false;
+  constexpr explicit CeilMode(bool on) : enabled(on) {}
+};
+
 }  // namespace patternnet

@@ -32,8 +32,9 @@ template <class T>
                              p.same_size ? std::string("same") : fmt::format("{}x{}", p.h, p.w), l.dilation().h,
                              l.dilation().w, l.has_bias() ? "bias" : "no bias");
         } else if constexpr (std::is_same_v<L, MaxPool2D<T>>) {
-          return fmt::format("MaxPool2D(kernel {}x{}, stride {}x{}, padding {}x{})", l.kernel().h, l.kernel().w,
-                             l.stride().h, l.stride().w, l.padding().h, l.padding().w);
+          return fmt::format("MaxPool2D(kernel {}x{}, stride {}x{}, padding {}x{}{})", l.kernel().h, l.kernel().w,
+                             l.stride().h, l.stride().w, l.padding().h, l.padding().w,
+                             l.ceil_mode() ? ", ceil_mode" : "");
         } else if constexpr (std::is_same_v<L, AvgPool2D<T>>) {
           return fmt::format("AvgPool2D(kernel {}x{}, stride {}x{}, padding {}x{}{}{})", l.kernel().h, l.kernel().w,
                              l.stride().h, l.stride().w, l.padding().h, l.padding().w,
