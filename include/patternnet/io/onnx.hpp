@@ -822,15 +822,15 @@ private:
   Graph<T> net_;
 };
 
-/// Parses an ONNX ModelProto, as a FormatError naming `origin` if it is not one.
-inline ::onnx::ModelProto parse(const void* data, std::size_t size, const std::string& origin) {
-  if (size > static_cast<std::size_t>(INT_MAX)) {
+/// Parses an ONNX ModelProto of `size` bytes with `parse_into(model)`, as a FormatError
+/// naming `origin` if it is too large for protobuf, not a ModelProto, or holds no graph.
+template <class Parse>
+::onnx::ModelProto parse(std::uintmax_t size, const std::string& origin, Parse&& parse_into) {
+  if (size > static_cast<std::uintmax_t>(INT_MAX)) {
     detail::fail<FormatError>("ONNX model '{}': {} bytes, over protobuf's limit of 2 GB", origin, size);
   }
   ::onnx::ModelProto model;
-  if (!model.ParseFromArray(data, static_cast<int>(size))) {
-    detail::fail<FormatError>("ONNX model '{}': not a valid ONNX protobuf (truncated or corrupt)", origin);
-  }
+  if (!parse_into(model)) detail::fail<FormatError>("ONNX model '{}': not a valid ONNX protobuf (truncated or corrupt)", origin);
   if (!model.has_graph()) detail::fail<FormatError>("ONNX model '{}': the model holds no graph", origin);
   return model;
 }
@@ -851,7 +851,9 @@ namespace patternnet::io {
 template <class T>
 [[nodiscard]] Graph<T> load_onnx(std::span<const std::byte> bytes, const OnnxOptions& options = {},
                                  const std::string& origin = "<memory>") {
-  const ::onnx::ModelProto model = patternnet::detail::onnx_import::parse(bytes.data(), bytes.size(), origin);
+  const ::onnx::ModelProto model = patternnet::detail::onnx_import::parse(bytes.size(), origin, [&](::onnx::ModelProto& m) {
+    return m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  });
   return patternnet::detail::onnx_import::Importer<T>(model, origin, options).run();
 }
 
@@ -864,16 +866,14 @@ template <class T>
   if (std::filesystem::is_directory(path, ec)) detail::fail<Error>("cannot read ONNX model '{}': it is a directory", name);
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) detail::fail<Error>("cannot open ONNX model '{}': {}", name, ec.message());
-  if (size > static_cast<std::uintmax_t>(INT_MAX)) {
-    detail::fail<FormatError>("ONNX model '{}': {} bytes, over protobuf's limit of 2 GB", name, size);
-  }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) detail::fail<Error>("cannot open ONNX model '{}': {}", name, std::strerror(errno));
-  ::onnx::ModelProto model;
-  const bool parsed = model.ParseFromFileDescriptor(fd);
-  ::close(fd);
-  if (!parsed) detail::fail<FormatError>("ONNX model '{}': not a valid ONNX protobuf (truncated or corrupt)", name);
-  if (!model.has_graph()) detail::fail<FormatError>("ONNX model '{}': the model holds no graph", name);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } const closer{fd};  // closed however parsing ends
+  const ::onnx::ModelProto model = patternnet::detail::onnx_import::parse(
+      size, name, [&](::onnx::ModelProto& m) { return m.ParseFromFileDescriptor(fd); });
   return patternnet::detail::onnx_import::Importer<T>(model, name, options).run();
 }
 
