@@ -3,7 +3,8 @@
 // compares the forward output and the input gradient of each sample's top logit with
 // PyTorch's. Prints per model: load time, the errors relative to the reference's largest
 // value, and the forward time of the same 2-image batch next to PyTorch's (one thread each
-// when run with OMP_NUM_THREADS=1). --double imports and computes in double.
+// when run with OMP_NUM_THREADS=1). --double imports and computes in double, and compares
+// with PyTorch's float64 results (NAME.logits64.npy, NAME.grad64.npy) where they exist.
 //
 //   /usr/bin/python3 tests/data/onnx/make_fixtures.py --real /tmp/onnx-real
 //   OMP_NUM_THREADS=1 build/bench/tests/benchmarks/check_onnx_models /tmp/onnx-real
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace pn = patternnet;
@@ -49,8 +51,9 @@ int check(const std::filesystem::path& dir, std::vector<std::string> names) {
       const auto net = pn::io::load_onnx<T>(base.string() + ".onnx");
       const double load = seconds_since(start);
       const auto x = pn::io::load_npy<T>(base.string() + ".input.npy");
-      const auto logits = pn::io::load_npy<T>(base.string() + ".logits.npy");
-      const auto grad = pn::io::load_npy<T>(base.string() + ".grad.npy");
+      const std::string ref = std::is_same_v<T, double> && std::filesystem::exists(base.string() + ".logits64.npy") ? "64" : "";
+      const auto logits = pn::io::load_npy<T>(base.string() + ".logits" + ref + ".npy");
+      const auto grad = pn::io::load_npy<T>(base.string() + ".grad" + ref + ".npy");
       double best = INFINITY;
       pn::Batch<T> out;
       for (int run = 0; run < 3; ++run) {
@@ -62,8 +65,8 @@ int check(const std::filesystem::path& dir, std::vector<std::string> names) {
       double torch_ms = NAN;
       std::ifstream(base.string() + ".torch.txt") >> torch_ms;
       const double fe = relative_error(out.data, logits.data), ge = relative_error(e.attribution.data, grad.data);
-      fmt::print("{:<14} {:>6} {:>7.2f} {:>10.2e} {:>10.2e} {:>11.1f} {:>11.1f} {:>7.2f}\n", name, net.size(), load, fe, ge,
-                 best * 1e3, torch_ms, torch_ms / (best * 1e3));
+      fmt::print("{:<14} {:>6} {:>7.2f} {:>10.2e} {:>10.2e} {:>11.1f} {:>11.1f} {:>7.2f}{}\n", name, net.size(), load, fe, ge,
+                 best * 1e3, torch_ms, torch_ms / (best * 1e3), ref.empty() ? "" : "  (vs PyTorch in float64)");
       if (!(fe <= 1e-4 && ge <= 1e-4)) ++failures;
     } catch (const std::exception& err) {
       fmt::print("{:<14} failed: {}\n", name, err.what());
