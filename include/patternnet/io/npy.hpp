@@ -12,6 +12,7 @@
 #include <fmt/ranges.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -126,8 +127,9 @@ namespace patternnet::io {
 /// Reads the .npy file `path` as a batch (file comment), converting to T. Throws Error if
 /// the file cannot be read, FormatError naming the file and the byte offset for a bad
 /// header (read_npy_header), a dtype other than '<f4' / '<f8', Fortran order, a rank other
-/// than 2 to 4, an empty axis, or data that is shorter or longer than the shape says; the
-/// size is checked against the file before anything is allocated.
+/// than 2 to 4, an empty axis, data that is shorter or longer than the shape says, or a
+/// value that is NaN or Inf as T (naming the sample and the value); the size is checked
+/// against the file before anything is allocated.
 template <class T>
 [[nodiscard]] Batch<T> load_npy(const std::filesystem::path& path) {
   const NpyHeader h = read_npy_header(path);
@@ -168,6 +170,15 @@ template <class T>
   if (item == 4) read_as(float{});
   else read_as(double{});
   if (!in) detail::fail<Error>("cannot read .npy file '{}': read error", name);
+  if (!data.allFinite()) {  // NaN / Inf in the file, or a float64 too large for T
+    Index i = 0, j = 0;  // the first one in the file's order
+    while (std::isfinite(static_cast<double>(data(i, j)))) {
+      if (++i == sample.size()) i = 0, ++j;
+    }
+    const std::size_t at = h.data_offset + static_cast<std::size_t>(j * sample.size() + i) * item;
+    detail::fail<FormatError>(".npy file '{}', byte {}: value {} of sample {} is {} as {}", name, at, i, j,
+                              static_cast<double>(data(i, j)), sizeof(T) == 4 ? "float32" : "float64");
+  }
   return Batch<T>(sample, std::move(data));
 }
 
