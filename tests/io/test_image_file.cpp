@@ -87,6 +87,16 @@ TEST_CASE("decode_image() refuses what is not an image, a truncated one, and one
   jpeg.resize(jpeg.size() + 16, std::byte{32});
   CHECK_THROWS_MATCHES(pn::io::decode_image(jpeg, "huff.jpg"), pn::FormatError,
                        MessageContains("image 'huff.jpg', byte 6: a JPEG Huffman table with 512 codes (at most 256)"));
+  // An over-subscribed table: one code of length 1, one of 2, five of 4 (Kraft sum
+  // 1/2 + 1/4 + 5/16 > 1), found by fuzz_image to make stb_image 2.27 read out of bounds.
+  std::fill(jpeg.begin() + 7, jpeg.end(), std::byte{0});
+  jpeg[7] = jpeg[8] = std::byte{1};
+  jpeg[10] = std::byte{5};
+  jpeg.resize(jpeg.size() + 7, std::byte{0});
+  jpeg[5] = std::byte{19 + 7};
+  CHECK_THROWS_MATCHES(pn::io::decode_image(jpeg, "kraft.jpg"), pn::FormatError,
+                       MessageContains("image 'kraft.jpg', byte 6: a JPEG Huffman table that is no prefix code"));
+  jpeg.resize(23);
   jpeg[5] = std::byte{200};
   CHECK_THROWS_MATCHES(pn::io::decode_image(jpeg, "long.jpg"), pn::FormatError,
                        MessageContains("image 'long.jpg', byte 2: a JPEG segment of 200 bytes, but 19 bytes are left"));

@@ -9,7 +9,8 @@
 // checked against a pixel limit before anything is allocated; and a PNG's chunk lengths are
 // checked against the bytes that remain before stb_image sees them (it grows its buffer
 // by a chunk's stated length before reading the chunk), as are a JPEG's segment lengths and
-// Huffman tables (stb_image 2.27 overflows a table of more than 256 codes). What stb allocates is then bounded
+// Huffman tables (stb_image 2.27 overflows on a table of more than 256 codes or one that is
+// no prefix code). What stb allocates is then bounded
 // by the pixel limit and, for the compressed data, by about 1032 times the file's size (the
 // densest deflate stream).
 
@@ -44,8 +45,9 @@ inline constexpr Index kMaxImagePixels = Index{1} << 26;
 namespace patternnet::detail::image {
 
 /// Throws FormatError unless every segment of the JPEG `bytes` fits in the file and every
-/// Huffman table (DHT) has at most 256 codes: stb_image 2.27 (Debian 12's) writes past its
-/// 257-entry table otherwise (found by fuzz_image). The entropy-coded data after a start
+/// Huffman table (DHT) has at most 256 codes and is a prefix code (Kraft sum <= 1): stb_image
+/// 2.27 (Debian 12's) writes past its 257-entry size table otherwise, and reads out of its
+/// symbol table after an over-subscribed redefinition (both found by fuzz_image). The entropy-coded data after a start
 /// of scan (SOS) is skipped up to the next marker, so the DHTs between scans are checked too.
 template <class Byte, class BigEndian>
 void check_jpeg_segments(std::span<const std::byte> bytes, const std::string& origin, const Byte& byte,
@@ -69,10 +71,12 @@ void check_jpeg_segments(std::span<const std::byte> bytes, const std::string& or
       for (std::size_t p = at + 4; p < end;) {
         if (p + 17 > end) fail<FormatError>("image '{}', byte {}: a JPEG Huffman table is truncated", origin, p);
         std::size_t codes = 0;
-        for (std::size_t i = 1; i <= 16; ++i) codes += byte(p + i);
+        std::uint32_t kraft = 0;  // sum over the codes of 2^(16 - length): at most 2^16 for a prefix code
+        for (std::size_t i = 1; i <= 16; ++i) codes += byte(p + i), kraft += byte(p + i) << (16 - i);
         if (codes > 256) {
           fail<FormatError>("image '{}', byte {}: a JPEG Huffman table with {} codes (at most 256)", origin, p, codes);
         }
+        if (kraft > (1u << 16)) fail<FormatError>("image '{}', byte {}: a JPEG Huffman table that is no prefix code", origin, p);
         p += 17 + codes;
         if (p > end) fail<FormatError>("image '{}', byte {}: a JPEG Huffman table runs past its segment", origin, p);
       }
