@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <string>
 
 namespace {
@@ -143,4 +144,18 @@ TEST_CASE("ONNX: malformed files give a FormatError or Error naming the file") {
   std::memcpy(mem.data(), bytes.data(), bytes.size());
   const auto net = pn::io::load_onnx<float>(std::span<const std::byte>(mem));
   CHECK(net.input_shape() == pn::Shape{3, 15, 15});
+}
+
+TEST_CASE("ONNX: every input fuzz_onnx once found is rejected with the library's error (tests/fuzz/regressions/onnx)") {
+  const auto dir = std::filesystem::path(PATTERNNET_TEST_DATA).parent_path() / "fuzz" / "regressions" / "onnx";
+  pn::Index n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    INFO(entry.path().filename().string());
+    CHECK_THROWS_AS(pn::io::load_onnx<float>(entry.path()), pn::Error);
+    ++n;
+  }
+  CHECK(n >= 1);
+  // A Shape node with its input deleted: protobuf's input(0) on an empty list was read.
+  CHECK_THROWS_WITH(pn::io::load_onnx<float>(dir / "node-without-inputs"),
+                    Catch::Contains("node 5 '/Shape' (Shape): input 0 is missing"));
 }

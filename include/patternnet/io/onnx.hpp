@@ -239,9 +239,13 @@ private:
     if (it == values_.end()) fail<FormatError>("{} '{}' is not defined by an earlier node, the input or an initializer", role, name);
     return it->second;
   }
+  /// Input i of n: a constant or a value computed from the network input.
+  const Value& input(const Node& n, int i) {
+    if (!has_input(n, i)) fail<ConfigError>("input {} is missing", i);
+    return value(n.input(i), "input");
+  }
   const Value& activation(const Node& n, int i) {
-    if (i >= n.input_size() || n.input(i).empty()) fail<ConfigError>("input {} is missing", i);
-    const Value& v = value(n.input(i), "input");
+    const Value& v = input(n, i);
     if (v.constant) fail<ConfigError>("input {} ('{}') is a constant; it must be computed from the network input", i, n.input(i));
     if (v.padded && n.op_type() != "AveragePool") {
       fail<ConfigError>("input {} ('{}') comes from a Pad; a Pad is supported only right before an AveragePool", i, n.input(i));
@@ -249,7 +253,7 @@ private:
     return v;
   }
   const Tensor& constant(const Node& n, int i, std::string_view role) {
-    if (i >= n.input_size() || n.input(i).empty()) fail<ConfigError>("the {} (input {}) is missing", role, i);
+    if (!has_input(n, i)) fail<ConfigError>("the {} (input {}) is missing", role, i);
     const Value& v = value(n.input(i), "input");
     if (!v.constant) {
       fail<ConfigError>("the {} (input {}, '{}') is computed at run time; only constant initializers are supported", role, i,
@@ -494,7 +498,7 @@ private:
     if (op == "Identity" || op == "Dropout") {
       allow_attributes(n, {"ratio", "seed"});
       only_first_output(n);
-      const Value& x = value(n.input(0), "input");
+      const Value& x = input(n, 0);
       return alias(n, x);
     }
     if (op == "Pad") return pad(n);
@@ -760,7 +764,7 @@ private:
     Tensor& t = v.tensor;
     if (op == "Shape") {
       allow_attributes(n, {"start", "end"});
-      const Value& x = value(n.input(0), "input");
+      const Value& x = input(n, 0);
       std::vector<double> dims;
       if (x.constant) {
         for (const Index d : x.tensor.dims) dims.push_back(static_cast<double>(d));
