@@ -6,7 +6,7 @@
 // Usage: explain_onnx MODEL.onnx IMAGE... [-o DIR] [--imagenet] [--mean M] [--std S]
 //                     [--patterns FILE] [--save-patterns FILE] [--labels FILE]
 //   MODEL.onnx           exported with torch.onnx.export (docs/onnx.md); input 1 or 3 channels
-//   IMAGE...             PNG / JPEG / BMP files, resized to the model's input (aspect ratio not
+//   IMAGE...             PNG or BMP files (convert JPEG to PNG), resized to the model's input (aspect ratio not
 //                        kept) and scaled to [0, 1] like torchvision's ToTensor
 //   -o DIR               where explain_onnx.svg is written (default ".")
 //   --imagenet           normalise with torchvision's ImageNet mean and std

@@ -1,4 +1,4 @@
-// Fuzz target: image files (PNG, JPEG, BMP, GIF, ...) on arbitrary bytes: decode_image, then
+// Fuzz target: image files (PNG, BMP; JPEG is refused) on arbitrary bytes: decode_image, then
 // resize to 8 x 8 and image_batch. stb_image and stb_image_resize are compiled into this
 // target (not taken from Debian's uninstrumented libstb), so that the sanitizers and the
 // coverage see the decoders. Seeds: tests/data/images/*.png.

@@ -68,7 +68,7 @@ TEST_CASE("decode_image() reads back every pixel of a PNG the library wrote; gre
 TEST_CASE("decode_image() refuses what is not an image, a truncated one, and one above the pixel limit before decoding") {
   const std::vector<std::byte> png = as_bytes(pn::io::encode_png(distinct_pixels(8, 8)));
   const std::vector<std::byte> garbage(100, std::byte{0x42});
-  CHECK_THROWS_MATCHES(pn::io::decode_image(garbage, "noise.png"), pn::FormatError, MessageContains("image 'noise.png': not a PNG"));
+  CHECK_THROWS_MATCHES(pn::io::decode_image(garbage, "noise.png"), pn::FormatError, MessageContains("image 'noise.png': not a PNG or BMP file"));
   CHECK_THROWS_AS(pn::io::decode_image({}, "empty.png"), pn::FormatError);
   // The header (signature + IHDR) survives, the pixel data does not.
   const std::span<const std::byte> truncated(png.data(), 40);
@@ -80,29 +80,9 @@ TEST_CASE("decode_image() refuses what is not an image, a truncated one, and one
   claims[33] = std::byte{0x48};  // the first chunk after IHDR (at byte 33) now claims 1.2 GB
   CHECK_THROWS_MATCHES(pn::io::decode_image(claims, "claims.png"), pn::FormatError,
                        MessageContains("image 'claims.png', byte 33: a PNG chunk of 12"));
-  // A JPEG Huffman table of 16 x 32 = 512 codes, which stb_image 2.27 would write past its
-  // 257-entry table (found by fuzz_image), and a segment longer than the file.
-  std::vector<std::byte> jpeg{std::byte{0xFF}, std::byte{0xD8}, std::byte{0xFF}, std::byte{0xC4}, std::byte{0},
-                              std::byte{19},   std::byte{0}};
-  jpeg.resize(jpeg.size() + 16, std::byte{32});
-  CHECK_THROWS_MATCHES(pn::io::decode_image(jpeg, "huff.jpg"), pn::FormatError,
-                       MessageContains("image 'huff.jpg', byte 6: a JPEG Huffman table with 512 codes (at most 256)"));
-  // An over-subscribed table: one code of length 1, one of 2, five of 4 (Kraft sum
-  // 1/2 + 1/4 + 5/16 > 1), found by fuzz_image to make stb_image 2.27 read out of bounds.
-  std::fill(jpeg.begin() + 7, jpeg.end(), std::byte{0});
-  jpeg[7] = jpeg[8] = std::byte{1};
-  jpeg[10] = std::byte{5};
-  jpeg.resize(jpeg.size() + 7, std::byte{0});
-  jpeg[5] = std::byte{19 + 7};
-  CHECK_THROWS_MATCHES(pn::io::decode_image(jpeg, "kraft.jpg"), pn::FormatError,
-                       MessageContains("image 'kraft.jpg', byte 6: a JPEG Huffman table that is no prefix code"));
-  jpeg.resize(23);
-  jpeg[5] = std::byte{200};
-  CHECK_THROWS_MATCHES(pn::io::decode_image(jpeg, "long.jpg"), pn::FormatError,
-                       MessageContains("image 'long.jpg', byte 2: a JPEG segment of 200 bytes, but 19 bytes are left"));
-  // Bytes stb_image could decode, but not as PNG, JPEG or BMP: refused from the signature.
+  // Bytes stb_image could decode, but not as PNG or BMP: refused from the signature.
   std::vector<std::byte> gif{std::byte{'G'}, std::byte{'I'}, std::byte{'F'}, std::byte{'8'}, std::byte{'9'}, std::byte{'a'}};
-  CHECK_THROWS_MATCHES(pn::io::decode_image(gif, "anim.gif"), pn::FormatError, MessageContains("not a PNG, JPEG or BMP file"));
+  CHECK_THROWS_MATCHES(pn::io::decode_image(gif, "anim.gif"), pn::FormatError, MessageContains("not a PNG or BMP file"));
   // 64 pixels against a limit of 63: refused from the header's size.
   CHECK_THROWS_MATCHES(pn::io::decode_image(png, "big.png", 63), pn::FormatError,
                        MessageContains("8 x 8 pixels is empty or more than the limit of 63 pixels"));
@@ -185,33 +165,10 @@ TEST_CASE("decode_image() rejects each input fuzz_image once found with a Format
   CHECK(n >= 1);
 }
 
-TEST_CASE("decode_image() reads BMP exactly, and baseline, progressive and grey JPEG close to their PNG source") {
+TEST_CASE("decode_image() reads BMP exactly, and refuses JPEG (stb_image 2.27 is not safe on malformed JPEG files)") {
   const fs::path dir = fs::path(PATTERNNET_TEST_DATA) / "images";
-  const pn::io::Image sneaker = pn::io::read_image(dir / "fashion_7_Sneaker.png");
-  CHECK(pn::io::read_image(dir / "formats" / "sneaker.bmp").pixels == sneaker.pixels);
-  // Mean and largest |difference| per value from the PNG, written by PIL at quality 90
-  // (PIL's own decoder: 1.31 and 14).
-  const auto difference = [](const pn::io::Image& a, const pn::io::Image& b) {
-    REQUIRE(a.pixels.size() == b.pixels.size());
-    double sum = 0, largest = 0;
-    for (std::size_t i = 0; i < a.pixels.size(); ++i) {
-      for (const auto& [u, v] : {std::pair{a.pixels[i].r, b.pixels[i].r}, std::pair{a.pixels[i].g, b.pixels[i].g},
-                                 std::pair{a.pixels[i].b, b.pixels[i].b}}) {
-        sum += std::abs(u - v);
-        largest = std::max<double>(largest, std::abs(u - v));
-      }
-    }
-    return std::pair{sum / static_cast<double>(3 * a.pixels.size()), largest};
-  };
-  const pn::io::Image baseline = pn::io::read_image(dir / "formats" / "sneaker.jpg");
-  const auto [mean, largest] = difference(baseline, sneaker);
-  CHECK(mean < 2.0);
-  CHECK(largest <= 24);
-  CHECK(pn::io::read_image(dir / "formats" / "sneaker_progressive.jpg").pixels == baseline.pixels);
-  // A one-channel JPEG (PIL: 2.20 and 19) becomes r = g = b.
-  const pn::io::Image bag = pn::io::read_image(dir / "formats" / "bag_grey.jpg");
-  const auto [grey_mean, grey_largest] = difference(bag, pn::io::read_image(dir / "fashion_8_Bag.png"));
-  CHECK(grey_mean < 3.0);
-  CHECK(grey_largest <= 30);
-  for (const Rgb& p : bag.pixels) CHECK((p.r == p.g && p.g == p.b));
+  CHECK(pn::io::read_image(dir / "formats" / "sneaker.bmp").pixels == pn::io::read_image(dir / "fashion_7_Sneaker.png").pixels);
+  CHECK_THROWS_MATCHES(pn::io::read_image(dir / "formats" / "sneaker.jpg"), pn::FormatError,
+                       MessageContains("sneaker.jpg': JPEG is not read (stb_image 2.27 is not safe on malformed JPEG files); "
+                                       "convert it to PNG"));
 }

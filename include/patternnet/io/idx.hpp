@@ -86,12 +86,14 @@ public:
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
   /// Reads the n values the header announces and checks that nothing follows them.
-  /// Reads in chunks, so a truncated file fails before a header's claim is allocated.
+  /// Reads in chunks that start at 64 KiB and double up to 16 MiB, so a truncated file
+  /// fails before a header's claim is allocated: at most twice the bytes the file holds,
+  /// plus 64 KiB, are ever allocated.
   [[nodiscard]] std::vector<unsigned char> values(Index n) {
     std::vector<unsigned char> out;
     field_ = offset_;
-    constexpr Index chunk = Index{1} << 24;
-    for (Index done = 0; done < n;) {
+    Index chunk = Index{1} << 16;
+    for (Index done = 0; done < n; chunk = std::min(2 * chunk, Index{1} << 24)) {
       const Index m = std::min(chunk, n - done);
       out.resize(static_cast<std::size_t>(done + m));
       const Index got = read_some(out.data() + done, m);

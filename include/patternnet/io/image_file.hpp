@@ -1,6 +1,6 @@
 #pragma once
-// Images as network inputs: PNG, JPEG and BMP files decoded to 8-bit RGB (stb_image),
-// resized (stb_image_resize) and turned into a batch with torchvision's normalisation,
+// Images as network inputs: PNG and BMP files decoded to 8-bit RGB (stb_image), resized
+// (stb_image_resize) and turned into a batch with torchvision's normalisation,
 // value = (byte / 255 - mean[c]) / std[c] (ToTensor + Normalize).
 // Optional component: link patternnet::image (Debian libstb-dev).
 //
@@ -8,11 +8,13 @@
 // decoders are not reached); the header's width and height are read first (stbi_info) and
 // checked against a pixel limit before anything is allocated; and a PNG's chunk lengths are
 // checked against the bytes that remain before stb_image sees them (it grows its buffer
-// by a chunk's stated length before reading the chunk), as are a JPEG's segment lengths and
-// Huffman tables (stb_image 2.27 overflows on a table of more than 256 codes or one that is
-// no prefix code). What stb allocates is then bounded
+// by a chunk's stated length before reading the chunk). What stb allocates is then bounded
 // by the pixel limit and, for the compressed data, by about 1032 times the file's size (the
 // densest deflate stream).
+//
+// JPEG is refused: Debian 12's stb_image 2.27 reads and writes out of bounds on malformed
+// JPEG files (fuzz_image found it three ways; upstream fixed them in 2.28), so it is not
+// used on files from elsewhere. Convert JPEG files to PNG first.
 
 #include <patternnet/core/batch.hpp>
 #include <patternnet/io/image.hpp>
@@ -44,51 +46,7 @@ inline constexpr Index kMaxImagePixels = Index{1} << 26;
 
 namespace patternnet::detail::image {
 
-/// Throws FormatError unless every segment of the JPEG `bytes` fits in the file and every
-/// Huffman table (DHT) has at most 256 codes and is a prefix code (Kraft sum <= 1): stb_image
-/// 2.27 (Debian 12's) writes past its 257-entry size table otherwise, and reads out of its
-/// symbol table after an over-subscribed redefinition (both found by fuzz_image). The entropy-coded data after a start
-/// of scan (SOS) is skipped up to the next marker, so the DHTs between scans are checked too.
-template <class Byte, class BigEndian>
-void check_jpeg_segments(std::span<const std::byte> bytes, const std::string& origin, const Byte& byte,
-                         const BigEndian& big_endian) {
-  const std::size_t size = bytes.size();
-  for (std::size_t at = 2; at + 1 < size;) {
-    if (byte(at) != 0xFF) fail<FormatError>("image '{}', byte {}: a JPEG marker was expected", origin, at);
-    const unsigned marker = byte(at + 1);
-    if (marker == 0xD9) return;  // end of image
-    if (marker == 0xFF || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // fill, TEM, RSTn: no length
-      at += marker == 0xFF ? 1 : 2;
-      continue;
-    }
-    if (at + 4 > size) break;
-    const std::size_t length = big_endian(at + 2, 2), left = size - at - 2;
-    if (length < 2 || length > left) {
-      fail<FormatError>("image '{}', byte {}: a JPEG segment of {} bytes, but {} bytes are left", origin, at, length, left);
-    }
-    const std::size_t end = at + 2 + length;
-    if (marker == 0xC4) {  // DHT: tables of (class/id, 16 code counts, the symbols)
-      for (std::size_t p = at + 4; p < end;) {
-        if (p + 17 > end) fail<FormatError>("image '{}', byte {}: a JPEG Huffman table is truncated", origin, p);
-        std::size_t codes = 0;
-        std::uint32_t kraft = 0;  // sum over the codes of 2^(16 - length): at most 2^16 for a prefix code
-        for (std::size_t i = 1; i <= 16; ++i) codes += byte(p + i), kraft += byte(p + i) << (16 - i);
-        if (codes > 256) {
-          fail<FormatError>("image '{}', byte {}: a JPEG Huffman table with {} codes (at most 256)", origin, p, codes);
-        }
-        if (kraft > (1u << 16)) fail<FormatError>("image '{}', byte {}: a JPEG Huffman table that is no prefix code", origin, p);
-        p += 17 + codes;
-        if (p > end) fail<FormatError>("image '{}', byte {}: a JPEG Huffman table runs past its segment", origin, p);
-      }
-    }
-    at = end;
-    if (marker == 0xDA) {  // SOS: skip the entropy-coded data (0xFF 0x00 is a stuffed 0xFF; RSTn belong to it)
-      while (at + 1 < size && !(byte(at) == 0xFF && byte(at + 1) != 0 && !(byte(at + 1) >= 0xD0 && byte(at + 1) <= 0xD7))) ++at;
-    }
-  }
-}
-
-/// Throws FormatError unless `bytes` start with the signature of a PNG, JPEG or BMP file;
+/// Throws FormatError unless `bytes` start with the signature of a PNG or BMP file;
 /// for a PNG, also unless its chunks up to IEND are all there.
 inline void check_image_container(std::span<const std::byte> bytes, const std::string& origin) {
   const auto starts_with = [&](std::initializer_list<unsigned> sig) {
@@ -99,18 +57,19 @@ inline void check_image_container(std::span<const std::byte> bytes, const std::s
     }
     return true;
   };
-  const auto byte = [&](std::size_t at) { return std::to_integer<unsigned>(bytes[at]); };
-  const auto big_endian = [&](std::size_t at, std::size_t n) {
+  if (starts_with({'B', 'M'})) return;
+  if (starts_with({0xFF, 0xD8, 0xFF})) {
+    fail<FormatError>("image '{}': JPEG is not read (stb_image 2.27 is not safe on malformed JPEG files); convert it to PNG",
+                      origin);
+  }
+  if (!starts_with({0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A})) {
+    fail<FormatError>("image '{}': not a PNG or BMP file (its first bytes are no such signature)", origin);
+  }
+  const auto u32 = [&](std::size_t at) {  // big-endian
     std::uint32_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | byte(at + i);
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<std::uint32_t>(bytes[at + i]);
     return v;
   };
-  if (starts_with({'B', 'M'})) return;
-  if (starts_with({0xFF, 0xD8, 0xFF})) return check_jpeg_segments(bytes, origin, byte, big_endian);
-  if (!starts_with({0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A})) {
-    fail<FormatError>("image '{}': not a PNG, JPEG or BMP file (its first bytes are no such signature)", origin);
-  }
-  const auto u32 = [&](std::size_t at) { return big_endian(at, 4); };
   for (std::size_t at = 8; at + 8 <= bytes.size();) {  // length (4), type (4), data, CRC (4)
     const std::uint64_t length = u32(at);
     const std::size_t left = bytes.size() - at - 8;
@@ -128,9 +87,10 @@ inline void check_image_container(std::span<const std::byte> bytes, const std::s
 
 namespace patternnet::io {
 
-/// Decodes a PNG, JPEG or BMP image held in `bytes` to 8-bit RGB (grey images become
+/// Decodes a PNG or BMP image held in `bytes` to 8-bit RGB (grey images become
 /// r = g = b; alpha is dropped). `origin` names it in messages. Throws FormatError if the
-/// bytes are not such an image, are truncated or corrupt, or the image has more than
+/// bytes are not such an image (a JPEG is refused: file comment), are truncated or corrupt,
+/// or the image has more than
 /// `max_pixels` pixels (checked from its header, before decoding).
 [[nodiscard]] inline Image decode_image(std::span<const std::byte> bytes, const std::string& origin = "<memory>",
                                         Index max_pixels = kMaxImagePixels) {
