@@ -90,8 +90,8 @@ namespace patternnet::io {
 /// Decodes a PNG or BMP image held in `bytes` to 8-bit RGB (grey images become
 /// r = g = b; alpha is dropped). `origin` names it in messages. Throws FormatError if the
 /// bytes are not such an image (a JPEG is refused: file comment), are truncated or corrupt,
-/// or the image has more than
-/// `max_pixels` pixels (checked from its header, before decoding).
+/// or the image has more than `max_pixels` pixels (checked from its header, before
+/// decoding). stb_image keeps its failure reason in a global: decode on one thread at a time.
 [[nodiscard]] inline Image decode_image(std::span<const std::byte> bytes, const std::string& origin = "<memory>",
                                         Index max_pixels = kMaxImagePixels) {
   if (bytes.empty() || bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
