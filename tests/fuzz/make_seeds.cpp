@@ -1,5 +1,5 @@
 // Writes the seed corpora of the fuzz targets with the library's own writers:
-// make_seeds DIR  ->  DIR/model_file/, DIR/pattern_file/, DIR/idx/.
+// make_seeds DIR  ->  DIR/model_file/, DIR/pattern_file/, DIR/idx/ (plain and gzip).
 #include <patternnet/estimators/fit.hpp>
 #include <patternnet/estimators/filter.hpp>
 #include <patternnet/estimators/random.hpp>
@@ -8,7 +8,10 @@
 #include <patternnet/network/sequential.hpp>
 #include <patternnet/training/initialization.hpp>
 
+#include <zlib.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -21,6 +24,17 @@ namespace {
 void write(const fs::path& path, const std::vector<unsigned char>& bytes) {
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
                                               static_cast<std::streamsize>(bytes.size()));
+}
+
+/// The bytes as a gzip file (what Fashion-MNIST's .gz files are), so that the IDX target
+/// also mutates gzip streams.
+void write_gzip(const fs::path& path, const std::vector<unsigned char>& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  if (f == nullptr || gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) != static_cast<int>(bytes.size()) ||
+      gzclose(f) != Z_OK) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    std::exit(1);
+  }
 }
 
 /// An IDX file: magic 0 0 8 dims, big-endian sizes, then `count` bytes of data.
@@ -73,6 +87,8 @@ int main(int argc, char** argv) {
 
   write(dir / "idx" / "images.idx", idx({3, 4, 5}));
   write(dir / "idx" / "labels.idx", idx({3}));
+  write_gzip(dir / "idx" / "images.idx.gz", idx({3, 4, 5}));
+  write_gzip(dir / "idx" / "labels.idx.gz", idx({3}));
   std::printf("seeds written to %s\n", dir.c_str());
   return 0;
 }
