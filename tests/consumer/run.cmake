@@ -10,7 +10,8 @@ function(run)
 endfunction()
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${stage})
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${stage}
-    -DCMAKE_BUILD_TYPE=Release -DCOMPONENTS=${COMPONENTS})
+    -DCMAKE_BUILD_TYPE=Release -DCOMPONENTS=${COMPONENTS} -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+    "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
 string(REPLACE "," ";" components "${COMPONENTS}")
