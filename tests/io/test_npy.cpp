@@ -26,6 +26,13 @@ std::vector<char> npy_bytes(const std::string& dict, std::size_t data_bytes, uns
   return b;
 }
 
+/// The bytes with the value v written `from_end` bytes before their end (into the data).
+template <class V>
+std::vector<char> with_value(std::vector<char> bytes, std::size_t from_end, V v) {
+  std::memcpy(bytes.data() + bytes.size() - from_end, &v, sizeof v);
+  return bytes;
+}
+
 void expect_format_error(const std::vector<char>& bytes, const std::string& needle) {
   const support::TempDir dir;
   const auto p = dir.path / "a.npy";
@@ -98,14 +105,10 @@ TEST_CASE("npy: malformed files give a FormatError naming the file, the byte and
   expect_format_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", 0),
                       "the 'shape' has more than 2^62 elements");
   // NaN or Inf in the data, or a float64 beyond float's range read as float
-  std::vector<char> nan = npy_bytes(ok, 24);
-  const float nan_value = std::numeric_limits<float>::quiet_NaN();
-  std::memcpy(nan.data() + nan.size() - 8, &nan_value, 4);  // value 1 of sample 1
-  expect_format_error(nan, "value 1 of sample 1 is nan as float32");
-  std::vector<char> big = npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", 16);
-  const double big_value = 1e300;
-  std::memcpy(big.data() + big.size() - 16, &big_value, 8);  // value 0 of sample 0
-  expect_format_error(big, "value 0 of sample 0 is inf as float32");
+  expect_format_error(with_value(npy_bytes(ok, 24), 8, std::numeric_limits<float>::quiet_NaN()),  // value 1 of sample 1
+                      "value 1 of sample 1 is nan as float32");
+  expect_format_error(with_value(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", 16), 16, 1e300),
+                      "value 0 of sample 0 is inf as float32");
   // a header longer than the file
   std::vector<char> long_header = npy_bytes(ok, 0);
   long_header[8] = '\xff';

@@ -2,6 +2,7 @@
 // each model, an input batch, PyTorch's output and the input gradient of every sample's
 // top logit.
 #include "files.hpp"
+#include "onnx/pytorch_reference.hpp"
 #include "support.hpp"
 
 #include <patternnet/io/npy.hpp>
@@ -17,15 +18,6 @@ namespace {
 
 const std::string kDir = std::string(PATTERNNET_TEST_DATA) + "/onnx/";
 
-/// max |a - b| / max(1, max |b|): the error relative to the reference's scale.
-template <class T>
-double relative_error(const pn::Matrix<T>& a, const pn::Matrix<T>& b) {
-  REQUIRE(a.rows() == b.rows());
-  REQUIRE(a.cols() == b.cols());
-  const double scale = std::max(1.0, static_cast<double>(b.cwiseAbs().maxCoeff()));
-  return static_cast<double>((a - b).cwiseAbs().maxCoeff()) / scale;
-}
-
 /// Loads fixture `name`, checks its forward output and input gradient against PyTorch's.
 template <class T>
 pn::Graph<T> check_against_pytorch(const std::string& name, double tolerance, pn::io::OnnxOptions options = {}) {
@@ -37,9 +29,9 @@ pn::Graph<T> check_against_pytorch(const std::string& name, double tolerance, pn
   CHECK(net.input_shape() == x.shape);
   const auto out = net.forward(x);
   CHECK(out.shape.size() == logits.shape.size());
-  CHECK(relative_error(out.data, logits.data) <= tolerance);
+  CHECK(support::scaled_error(out.data, logits.data) <= tolerance);
   const auto e = pn::explain(net, pn::rules::Gradient{}, x);
-  CHECK(relative_error(e.attribution.data, grad.data) <= tolerance);
+  CHECK(support::scaled_error(e.attribution.data, grad.data) <= tolerance);
   return net;
 }
 
@@ -110,7 +102,7 @@ TEST_CASE("ONNX: a float model loads as double too") {
   const auto net = pn::io::load_onnx<double>(kDir + "chain_opset17.onnx");
   const auto x = pn::io::load_npy<double>(kDir + "chain_opset17.input.npy");
   const auto logits = pn::io::load_npy<double>(kDir + "chain_opset17.logits.npy");
-  CHECK(relative_error(net.forward(x).data, logits.data) <= 1e-5);
+  CHECK(support::scaled_error(net.forward(x).data, logits.data) <= 1e-5);
 }
 
 TEST_CASE("ONNX: unsupported models give one ConfigError naming the node and what is wrong") {

@@ -1,6 +1,7 @@
 // The whole path a user takes: a CNN trained in PyTorch (make_fashion_cnn.py), exported to
 // ONNX, explained on PNG files read and normalised by the library, against PyTorch on the
 // same files decoded by PIL.
+#include "onnx/pytorch_reference.hpp"
 #include "support.hpp"
 
 #include <patternnet/io/image_file.hpp>
@@ -14,16 +15,6 @@
 #include <string>
 #include <vector>
 
-namespace {
-
-/// max |a - b| / max(1, max |b|).
-double scaled_error(const pn::Matrix<float>& a, const pn::Matrix<float>& b) {
-  REQUIRE(a.rows() == b.rows());
-  REQUIRE(a.cols() == b.cols());
-  return static_cast<double>((a - b).cwiseAbs().maxCoeff()) / std::max(1.0, static_cast<double>(b.cwiseAbs().maxCoeff()));
-}
-
-}  // namespace
 
 TEST_CASE("ONNX + PNG: a Fashion-MNIST CNN trained in PyTorch gives PyTorch's logits and gradients on PNG files") {
   const std::string data = PATTERNNET_TEST_DATA;
@@ -46,7 +37,7 @@ TEST_CASE("ONNX + PNG: a Fashion-MNIST CNN trained in PyTorch gives PyTorch's lo
   const auto grad = pn::io::load_npy<float>(data + "/onnx/fashion_cnn.grad.npy");
 
   const auto out = net.forward(x);
-  CHECK(scaled_error(out.data, logits.data) <= 1e-5);
+  CHECK(support::scaled_error(out.data, logits.data) <= 1e-5);
   for (pn::Index j = 0; j < 10; ++j) {
     pn::Index ours = 0, theirs = 0;
     out.data.col(j).maxCoeff(&ours);
@@ -54,5 +45,5 @@ TEST_CASE("ONNX + PNG: a Fashion-MNIST CNN trained in PyTorch gives PyTorch's lo
     CHECK(ours == theirs);
   }
   const auto e = pn::explain(net, pn::rules::Gradient{}, x);
-  CHECK(scaled_error(e.attribution.data, grad.data) <= 1e-5);
+  CHECK(support::scaled_error(e.attribution.data, grad.data) <= 1e-5);
 }
