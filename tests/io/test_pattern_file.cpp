@@ -50,8 +50,10 @@ TEST_CASE("pattern files round-trip bit-exactly (float and double, every kind)")
   const auto back = pn::io::load_patterns(dir.path / "f.pnp", netf);
   CHECK(back == twof);
   CHECK(back.estimator() == "S_a+-");
-  // 8 magic + 4 version + 4 scalar + 4+5 name + 4 count + 2 records + 8 checksum
-  const auto expected = 8 + 4 + 4 + 9 + 4 + 2 * (8 + 4 + 16) + 4 * (2 * 9 + 3 * 32) * 2 + 8;
+  CHECK(back.architecture() == netf.architecture_fingerprint());
+  CHECK(back.architecture() != 0);
+  // 8 magic + 4 version + 4 scalar + 4+5 name + 8 fingerprint + 4 count + 2 records + 8 checksum
+  const auto expected = 8 + 4 + 4 + 9 + 8 + 4 + 2 * (8 + 4 + 16) + 4 * (2 * 9 + 3 * 32) * 2 + 8;
   CHECK(fs::file_size(dir.path / "f.pnp") == static_cast<std::uintmax_t>(expected));
 }
 
@@ -85,7 +87,9 @@ TEST_CASE("corrupt pattern files throw the documented error and leave the caller
   SECTION("wrong version") {
     auto b = bytes;
     b[8] = 7;
-    expect(b, true, "format version 7 is not supported");
+    expect(b, true, "format version 7 is not supported (this build reads versions 1 to 2)");
+    b[8] = 0;
+    expect(b, true, "format version 0 is not supported");
   }
   SECTION("truncated records with a valid checksum") {
     std::vector<char> b(bytes.begin(), bytes.end() - 108);
@@ -115,6 +119,37 @@ TEST_CASE("pattern files that do not fit the network throw ShapeError naming the
   pn::Sequential<double> shifted{pn::ReLU<double>{}, pn::Conv2D<double>(1, 2, 3), pn::Flatten<double>{}, pn::Dense<double>(32, 3)};
   shifted.set_input_shape({1, 6, 6});
   CHECK_THROWS_WITH(pn::io::load_patterns(dir.path / "p.pnp", shifted), Contains("layer 0 (ReLU), which has no weights"));
+}
+
+TEST_CASE("patterns of another architecture with the same weight shapes are recognised by the fingerprint") {
+  TempDir dir;
+  const auto net = net_a<double>();
+  const auto patterns = fitted(net);
+  pn::io::save_patterns(patterns, dir.path / "p.pnp");
+  // Stride 2 and padding 1 on an 8x8 input: the same 2x9 and 3x32 weights, another network.
+  pn::Sequential<double> strided{pn::Conv2D<double>(1, 2, 3, pn::Stride{2}, pn::Padding{1}), pn::ReLU<double>{},
+                                 pn::Flatten<double>{}, pn::Dense<double>(32, 3)};
+  strided.set_input_shape({1, 8, 8});
+  CHECK(strided.architecture_fingerprint() != net.architecture_fingerprint());
+  CHECK_THROWS_AS(pn::io::load_patterns(dir.path / "p.pnp", strided), pn::ShapeError);
+  CHECK_THROWS_WITH(pn::io::load_patterns(dir.path / "p.pnp", strided),
+                    Contains("holds patterns of another network: every record fits a weight, but its architecture fingerprint is 0x") &&
+                        Contains(fmt::format("and this network's is {:#018x}", strided.architecture_fingerprint())));
+  // The fingerprint ignores weights and names, and a graph built as a chain has the chain's.
+  auto reweighted = net;
+  support::randomize(reweighted, 99);
+  CHECK(reweighted.architecture_fingerprint() == net.architecture_fingerprint());
+  CHECK(pn::io::load_patterns(dir.path / "p.pnp", reweighted) == patterns);
+  // A version 1 file (no fingerprint) still loads, with the architecture unknown.
+  auto v1 = read_bytes(dir.path / "p.pnp");
+  const std::size_t fingerprint_at = 8 + 4 + 4 + 4 + 5;  // after the name "S_a+-"
+  v1.erase(v1.begin() + fingerprint_at, v1.begin() + fingerprint_at + 8);
+  v1[8] = 1;
+  write_bytes(dir.path / "v1.pnp", v1, true);
+  const auto old = pn::io::load_patterns(dir.path / "v1.pnp", net);
+  CHECK(old == patterns);
+  CHECK(old.architecture() == 0);
+  CHECK(pn::io::load_patterns(dir.path / "v1.pnp", strided).architecture() == 0);  // nothing to compare with
 }
 
 TEST_CASE("a failed save leaves the previous file and no temporary behind") {

@@ -105,6 +105,15 @@ TEST_CASE("Conv2D gradient matches finite differences") {
 TEST_CASE("Conv2D rejects bad hyper-parameters and shapes with clear messages") {
   CHECK_THROWS_AS(pn::Conv2D<float>(1, 4, 0), pn::ConfigError);
   CHECK_THROWS_WITH(pn::Conv2D<float>(1, 4, 3, pn::Stride{0}), Contains("stride 0x0"));
+  CHECK_THROWS_WITH(pn::Conv2D<float>(1, 4, 3, pn::Padding{-1}), Contains("padding must be >= 0, got -1x-1"));
+  CHECK_THROWS_WITH(pn::Conv2D<float>(1, 4, 3, pn::Dilation{0, 1}), Contains("dilation 0x1 must be >= 1"));
+  // A huge kernel is a ConfigError, not a request for terabytes.
+  CHECK_THROWS_WITH(pn::Conv2D<float>(512, 512, pn::Kernel{1 << 12, 1 << 12}),  // 512 * 4096^2 taps per filter
+                    Contains("Conv2D::Conv2D(): the weight would hold 8589934592 values, more than the limit of 4294967296"));
+  CHECK_THROWS_WITH(pn::Conv2D<float>(512, 1 << 20, pn::Kernel{3, 3}),  // 2^20 filters of 4608 taps
+                    Contains("Conv2D::Conv2D(): the weight would hold 4831838208 values, more than the limit of 4294967296"));
+  CHECK_THROWS_WITH(pn::Conv2D<float>(1, 1, pn::Kernel{pn::Index{1} << 32, pn::Index{1} << 32}),
+                    Contains("the weight would hold more than 2^63 values"));
   CHECK_THROWS_WITH(pn::Conv2D<float>(pn::Matrix<float>::Ones(4, 8), pn::Vector<float>{}, 1, 3),
                     Contains("weight has 8 columns, expected C*kh*kw = 1*3*3 = 9"));
   pn::Conv2D<float> conv(3, 8, 3);

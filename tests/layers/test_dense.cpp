@@ -42,6 +42,12 @@ TEST_CASE("Dense gradient matches finite differences") {
 
 TEST_CASE("Dense rejects inconsistent construction and wrong input sizes") {
   CHECK_THROWS_AS(pn::Dense<float>(0, 3), pn::ConfigError);
+  CHECK_THROWS_WITH(pn::Dense<float>(-2, 3), Contains("Dense::Dense(): features must be >= 1, got in = -2, out = 3"));
+  // Sizes nobody could mean are refused before anything is allocated, not as std::bad_alloc.
+  CHECK_THROWS_WITH(pn::Dense<float>(pn::Index{1} << 30, pn::Index{1} << 30),
+                    Contains("Dense::Dense(): the weight would hold 1152921504606846976 values, more than the limit of 4294967296"));
+  CHECK_THROWS_WITH(pn::Dense<float>(pn::Index{1} << 40, pn::Index{1} << 40),
+                    Contains("the weight would hold more than 2^63 values"));
   CHECK_THROWS_WITH(pn::Dense<float>(pn::Matrix<float>::Ones(3, 2), pn::Vector<float>::Ones(2)),
                     Contains("3 rows") && Contains("2 entries"));
   pn::Dense<float> layer(784, 10);

@@ -109,6 +109,8 @@ TEST_CASE("BatchNorm2D equals PyTorch's BatchNorm2d in eval mode, and its transp
   CHECK(std::abs((linear.array() * r.array()).sum() - (x.array() * bn.transpose(r).array()).sum()) < 1e-14);
   CHECK_THROWS_WITH(bn.bind({3, 5, 6}, 2), Contains("layer 2 (BatchNorm2D) expects 2 channels, got 3"));
   CHECK_THROWS_WITH(pn::BatchNorm2D<double>(0), Contains("channels must be >= 1, got 0"));
+  CHECK_THROWS_WITH(pn::BatchNorm2D<double>(pn::Index{1} << 40),
+                    Contains("the channel statistics would hold 1099511627776 values, more than the limit of 4294967296"));
   CHECK_THROWS_WITH(pn::BatchNorm2D<double>(mean, -var, weight, bias), Contains("the running variance must be >= 0"));
   CHECK_THROWS_AS(pn::BatchNorm2D<double>(mean, var, weight, pn::Vector<double>(3)), pn::ShapeError);
 }

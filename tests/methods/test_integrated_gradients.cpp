@@ -204,7 +204,13 @@ TEST_CASE("Integrated Gradients rejects bad options with clear messages") {
   const pn::Batch<float> x({1, 8, 8}, support::random_matrix<float>(64, 2, 10));
   CHECK_THROWS_AS(pm::integrated_gradients(net, x, pn::Target::argmax(), {.steps = 0}), pn::ConfigError);
   CHECK_THROWS_WITH(pm::integrated_gradients(net, x, pn::Target::argmax(), {.steps = 0}),
-                    Contains("integrated_gradients(): steps must be >= 1, got 0"));
+                    Contains("integrated_gradients(): steps must be in [1, 2^63 - 2], got 0"));
+  const pn::Index most = std::numeric_limits<pn::Index>::max();
+  CHECK_THROWS_WITH(pm::integrated_gradients(net, x, pn::Target::argmax(), {.steps = most, .quadrature = pm::Quadrature::trapezoid}),
+                    Contains("integrated_gradients(): steps must be in [1, 2^63 - 2], got 9223372036854775807"));
+  // 2^62 steps for 2 samples: 2^63 path points, an Index overflow, refused before any allocation.
+  CHECK_THROWS_WITH(pm::integrated_gradients(net, x, pn::Target::argmax(), {.steps = pn::Index{1} << 62}),
+                    Contains("integrated_gradients(): the points (samples x copies) would hold more than 2^63 values"));
   CHECK_THROWS_WITH(pm::integrated_gradients(net, x, pn::Target::argmax(), {.chunk = 0}),
                     Contains("integrated_gradients(): chunk must be >= 1, got 0"));
   pm::IntegratedGradientsOptions<float> options;

@@ -120,4 +120,10 @@ TEST_CASE("SmoothGrad rejects bad options with clear messages") {
   CHECK_THROWS_WITH(pm::smoothgrad(net, x, pn::Target::argmax(), {.sigma = -0.1}),
                     Contains("smoothgrad(): sigma must be finite and >= 0, got -0.1"));
   CHECK_THROWS_WITH(pm::smoothgrad(net, x, pn::Target::argmax(), {.chunk = 0}), Contains("smoothgrad(): chunk must be >= 1, got 0"));
+  // samples x copies overflows Index; a chunk of 2^60 points of 64 values overflows it too.
+  const pn::Batch<double> two({1, 8, 8}, support::random_matrix<double>(64, 2, 33));
+  CHECK_THROWS_WITH(pm::smoothgrad(net, two, pn::Target::argmax(), {.samples = pn::Index{1} << 62}),
+                    Contains("smoothgrad(): the points (samples x copies) would hold more than 2^63 values"));
+  CHECK_THROWS_WITH(pm::smoothgrad(net, x, pn::Target::argmax(), {.samples = pn::Index{1} << 60, .chunk = pn::Index{1} << 60}),
+                    Contains("smoothgrad(): one chunk of points would hold more than 2^63 values"));
 }

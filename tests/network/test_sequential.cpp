@@ -94,3 +94,46 @@ TEST_CASE("NaN or Inf in the input throws NumericError naming feature and sample
   x.data(17, 2) = -std::numeric_limits<double>::infinity();
   CHECK_THROWS_WITH(pn::explain(net, pn::rules::Gradient{}, x), Contains("(-Inf) at feature 17 of sample 2"));
 }
+
+TEST_CASE("a layer resized after set_input_shape() is caught at the next forward pass, naming it") {
+  pn::Sequential<double> net{pn::Dense<double>(4, 3), pn::ReLU<double>{}, pn::Dense<double>(3, 2)};
+  net.set_input_shape({4, 1, 1});
+  const pn::Batch<double> x({4, 1, 1}, support::random_matrix<double>(4, 2, 5));
+  REQUIRE(net.forward(x).data.rows() == 2);
+  auto& first = net.get<pn::Dense<double>>(0);
+  first.weight() = pn::Matrix<double>::Ones(5, 4);  // 5 outputs: the next layer would read past its input
+  first.bias() = pn::Vector<double>::Zero(5);
+  CHECK_THROWS_AS(net.forward(x), pn::ShapeError);
+  CHECK_THROWS_WITH(net.forward(x), Contains("Sequential: layer 0 (Dense) was bound with weight 3x4, bias 3 and now "
+                                             "has weight 5x4, bias 5") && Contains("call set_input_shape() again"));
+  CHECK_THROWS_AS(pn::explain(net, pn::rules::Gradient{}, x), pn::ShapeError);
+  first.weight() = pn::Matrix<double>::Ones(3, 4);
+  CHECK_THROWS_WITH(net.forward(x), Contains("was bound with weight 3x4, bias 3 and now has weight 3x4, bias 5"));
+  first.bias() = pn::Vector<double>::Zero(3);
+  CHECK(net.forward(x).data.allFinite());  // back to the bound sizes
+  // A BatchNorm2D's statistics, the same way.
+  pn::Sequential<float> bn{pn::BatchNorm2D<float>(2), pn::Flatten<float>{}};
+  bn.set_input_shape({2, 3, 3});
+  bn.get<pn::BatchNorm2D<float>>(0).running_var() = pn::Vector<float>::Ones(3);
+  CHECK_THROWS_WITH(bn.forward(pn::Batch<float>({2, 3, 3}, 1)),
+                    Contains("layer 0 (BatchNorm2D) was bound with weight 2, bias 2, running mean 2, running variance 2 "
+                             "and now has weight 2, bias 2, running mean 2, running variance 3"));
+}
+
+TEST_CASE("NaN or Inf parameters set after set_input_shape() are caught at the next forward pass, naming the layer") {
+  pn::Sequential<double> net{pn::Dense<double>(pn::Matrix<double>::Identity(2, 2)), pn::ReLU<double>{},
+                             pn::Dense<double>(pn::Matrix<double>::Ones(1, 2))};
+  net.set_input_shape({2, 1, 1});
+  const pn::Batch<double> x({2, 1, 1}, pn::Matrix<double>::Ones(2, 1));
+  REQUIRE(net.forward(x).data(0, 0) == 2.0);
+  net.get<pn::Dense<double>>(2).weight()(0, 1) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_AS(net.forward(x), pn::NumericError);
+  CHECK_THROWS_WITH(net.forward(x), Contains("Sequential: layer 2 (Dense) has NaN or Inf parameters"));
+  CHECK_THROWS_WITH(pn::explain(net, pn::rules::Gradient{}, x), Contains("layer 2 (Dense) has NaN or Inf parameters"));
+  net.get<pn::Dense<double>>(2).weight()(0, 1) = 1;
+  // Finite parameters whose output overflows: named as an overflow.
+  net.get<pn::Dense<double>>(0).weight() *= 1e300;
+  const pn::Batch<double> big({2, 1, 1}, pn::Matrix<double>::Constant(2, 1, 1e10));
+  CHECK_THROWS_WITH(net.forward(big), Contains("the output of layer 0 (Dense) overflowed to Inf or NaN from finite "
+                                               "parameters and inputs"));
+}

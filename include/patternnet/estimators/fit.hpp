@@ -121,7 +121,8 @@ template <Estimator E, class T>
     const Eigen::MatrixXd w = layer.weight().template cast<double>();
     layers.push_back(estimator.layer_patterns(l, w, m, report).template cast<T>());
   });
-  return Patterns<T>(std::string(E::name), std::move(layers), std::move(report));
+  return Patterns<T>(std::string(E::name), std::move(layers), std::move(report),
+                     net.ready() ? net.architecture_fingerprint() : 0);
 }
 
 template <Estimator E, class T>

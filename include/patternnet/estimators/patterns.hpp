@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -80,13 +81,20 @@ template <class T>
 class Patterns {
 public:
   Patterns() = default;
-  Patterns(std::string estimator, std::vector<LayerPatterns<T>> layers, FitReport report = {})
-      : estimator_(std::move(estimator)), layers_(std::move(layers)), report_(std::move(report)) {}
+  /// `architecture`: Graph::architecture_fingerprint() of the network the patterns were
+  /// fitted on (0 = unknown).
+  Patterns(std::string estimator, std::vector<LayerPatterns<T>> layers, FitReport report = {},
+           std::uint64_t architecture = 0)
+      : estimator_(std::move(estimator)), layers_(std::move(layers)), report_(std::move(report)),
+        architecture_(architecture) {}
 
   /// The estimator's name, e.g. "S_a+-".
   [[nodiscard]] const std::string& estimator() const noexcept { return estimator_; }
   [[nodiscard]] const std::vector<LayerPatterns<T>>& layers() const noexcept { return layers_; }
   [[nodiscard]] const FitReport& report() const noexcept { return report_; }
+  /// The architecture fingerprint of the network the patterns were fitted on (0 = unknown:
+  /// built by hand, or read from a version 1 pattern file).
+  [[nodiscard]] std::uint64_t architecture() const noexcept { return architecture_; }
 
   /// The patterns of network layer `layer`; throws ConfigError if there are none, and
   /// ShapeError if they do not have the weight's shape (rows x cols).
@@ -107,7 +115,7 @@ public:
   [[nodiscard]] Patterns<U> cast() const {
     std::vector<LayerPatterns<U>> out;
     for (const auto& p : layers_) out.push_back(p.template cast<U>());
-    return Patterns<U>(estimator_, std::move(out), report_);
+    return Patterns<U>(estimator_, std::move(out), report_, architecture_);
   }
 
   friend bool operator==(const Patterns& a, const Patterns& b) {
@@ -127,6 +135,7 @@ private:
   std::string estimator_;
   std::vector<LayerPatterns<T>> layers_;
   FitReport report_;
+  std::uint64_t architecture_ = 0;
 };
 
 }  // namespace patternnet

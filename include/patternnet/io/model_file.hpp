@@ -189,21 +189,10 @@ inline constexpr Index kMaxChannels = Index{1} << 24, kMaxSide = Index{1} << 16;
 /// Throws unless the reader would accept what put_layer() writes of `layer` (node n).
 template <class T>
 void check_storable(const Layer<T>& layer, Index n) {
-  std::visit(
-      [&](const auto& l) {
-        using L = std::decay_t<decltype(l)>;
-        bool finite = true;
-        if constexpr (LinearLayer<L>) finite = l.weight().allFinite() && l.bias().allFinite();
-        if constexpr (std::is_same_v<L, BatchNorm2D<T>>) {
-          finite = l.running_mean().allFinite() && l.running_var().allFinite() && l.weight().allFinite() &&
-                   l.bias().allFinite();
-        }
-        if (!finite) {
-          patternnet::detail::fail<NumericError>("save_model(): layer {} ({}) has NaN or Inf weights; nothing was written",
-                                                 n, L::name);
-        }
-      },
-      layer);
+  if (!parameters_finite<T>(layer)) {
+    patternnet::detail::fail<NumericError>("save_model(): layer {} ({}) has NaN or Inf weights; nothing was written", n,
+                                           layer_name<T>(layer));
+  }
 }
 
 /// Writes the type tag and fields of one layer (the layout above).

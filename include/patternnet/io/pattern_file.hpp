@@ -1,11 +1,13 @@
 #pragma once
-// Pattern files: save and load fitted patterns (format version 1).
+// Pattern files: save and load fitted patterns (writes format version 2, reads 1 and 2).
 //
 // Layout, little-endian, no padding:
 //   char[8]  magic "PNPATTRN"
-//   u32      version (1)
+//   u32      version (2)
 //   u32      scalar size in bytes: 4 = float32, 8 = float64
 //   u32 + n  estimator name (length, then UTF-8 bytes), e.g. "S_a+-"
+//   u64      architecture fingerprint of the network the patterns were fitted on
+//            (Graph::architecture_fingerprint(); 0 = unknown; version 2 only)
 //   u32      number of layer records
 //   per record:
 //     i64    layer index in the network
@@ -28,7 +30,8 @@
 namespace patternnet::io {
 
 inline constexpr std::array<char, 8> kPatternMagic{'P', 'N', 'P', 'A', 'T', 'T', 'R', 'N'};
-inline constexpr std::uint32_t kPatternVersion = 1;
+/// The version save_patterns writes; load_patterns reads it and version 1.
+inline constexpr std::uint32_t kPatternVersion = 2;
 
 /// Writes `patterns` to `path` atomically (see binary.hpp). Throws Error on I/O failure,
 /// ConfigError for an incomplete record and NumericError for NaN or Inf values (which
@@ -54,6 +57,7 @@ void save_patterns(const Patterns<T>& patterns, const std::filesystem::path& pat
   w.put(kPatternVersion);
   w.put(static_cast<std::uint32_t>(sizeof(T)));
   w.put_string(patterns.estimator());
+  w.put(patterns.architecture());
   w.put(static_cast<std::uint32_t>(patterns.layers().size()));
   for (const auto& p : patterns.layers()) {
     w.put(static_cast<std::int64_t>(p.layer));
@@ -70,23 +74,29 @@ void save_patterns(const Patterns<T>& patterns, const std::filesystem::path& pat
 }
 
 /// Reads patterns saved by save_patterns and checks them against `net`: every Dense and
-/// Conv2D layer must have exactly one record of its weight's shape. Throws FormatError
-/// (bad magic, version, scalar type, truncation, checksum, unknown kind) or ShapeError
-/// (records that do not fit the network). Returns a new object: on failure nothing the
-/// caller holds is modified.
+/// Conv2D layer must have exactly one record of its weight's shape, and, if the file knows
+/// the architecture it was fitted on and `net` is bound, `net` must have that architecture
+/// (Graph::architecture_fingerprint(): same layers, inputs, shapes and parameter sizes;
+/// patterns of the same architecture with other weights are not recognised). Throws
+/// FormatError (bad magic, version, scalar type, truncation, checksum, unknown kind) or
+/// ShapeError (records that do not fit the network, another architecture). Returns a new
+/// object: on failure nothing the caller holds is modified.
 template <class T>
 [[nodiscard]] Patterns<T> load_patterns(const std::filesystem::path& path, const Graph<T>& net) {
   using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   Reader r(path, "pattern");
   if (r.get<std::array<char, 8>>("the magic") != kPatternMagic) r.fail("not a patternnet pattern file (bad magic)");
   const auto version = r.get<std::uint32_t>("the version");
-  if (version != kPatternVersion) r.fail("format version {} is not supported (this build reads version {})", version, kPatternVersion);
+  if (version < 1 || version > kPatternVersion) {
+    r.fail("format version {} is not supported (this build reads versions 1 to {})", version, kPatternVersion);
+  }
   r.verify_checksum();
   const auto scalar = r.get<std::uint32_t>("the scalar size");
   if (scalar != sizeof(T)) {
     r.fail("the file holds {}-byte scalars, the network uses {}-byte scalars", scalar, sizeof(T));
   }
   std::string estimator = r.get_string("the estimator name");
+  const std::uint64_t architecture = version >= 2 ? r.get<std::uint64_t>("the architecture fingerprint") : 0;
   const auto count = r.get<std::uint32_t>("the number of layers");
   std::vector<LayerPatterns<T>> layers;
   std::set<Index> seen;
@@ -136,7 +146,14 @@ template <class T>
       detail::fail<ShapeError>("load_patterns(): '{}' has no patterns for layer {} ({})", path.string(), l, layer_name(net.layer(l)));
     }
   }
-  return Patterns<T>(std::move(estimator), std::move(layers));
+  // Last: the records fit the weights, but were they fitted on this architecture?
+  if (architecture != 0 && net.ready() && architecture != net.architecture_fingerprint()) {
+    detail::fail<ShapeError>("load_patterns(): '{}' holds patterns of another network: every record fits a weight, but "
+                             "its architecture fingerprint is {:#018x} and this network's is {:#018x} (the layers, their "
+                             "inputs, shapes or parameter sizes differ)", path.string(), architecture,
+                             net.architecture_fingerprint());
+  }
+  return Patterns<T>(std::move(estimator), std::move(layers), {}, architecture);
 }
 
 }  // namespace patternnet::io

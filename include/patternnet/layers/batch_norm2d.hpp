@@ -2,6 +2,7 @@
 // Batch normalisation in its inference form (torch.nn.BatchNorm2d in eval mode): a fixed
 // affine map per channel.
 
+#include <patternnet/core/allocation.hpp>
 #include <patternnet/core/batch.hpp>
 #include <patternnet/layers/traits.hpp>
 
@@ -36,8 +37,7 @@ public:
   }
 
   explicit BatchNorm2D(Index channels, double eps = 1e-5)
-      : BatchNorm2D(Vector<T>::Zero(checked(channels)), Vector<T>::Ones(checked(channels)),
-                    Vector<T>::Ones(checked(channels)), Vector<T>::Zero(checked(channels)), eps) {}
+      : BatchNorm2D(filled(channels, 0), filled(channels, 1), filled(channels, 1), filled(channels, 0), eps) {}
   /// Takes the running mean and variance, the weight (gamma) and the bias (beta), one
   /// value per channel each.
   BatchNorm2D(Vector<T> running_mean, Vector<T> running_var, Vector<T> weight, Vector<T> bias, double eps = 1e-5)
@@ -103,9 +103,14 @@ public:
   }
 
 private:
-  static Index checked(Index channels) {
-    if (channels < 1) detail::fail<ConfigError>("BatchNorm2D::BatchNorm2D(): channels must be >= 1, got {}", channels);
-    return channels;
+  /// A vector of `channels` copies of `value`; ConfigError for channels < 1 or > 2^32.
+  static Vector<T> filled(Index channels, T value) {
+    constexpr const char* where = "BatchNorm2D::BatchNorm2D()";
+    if (channels < 1) detail::fail<ConfigError>("{}: channels must be >= 1, got {}", where, channels);
+    (void)detail::checked_count(where, "the channel statistics", {channels});
+    Vector<T> v = detail::zeros<Vector<T>>(where, "the channel statistics", channels);
+    v.setConstant(value);
+    return v;
   }
 
   Vector<T> mean_, var_, weight_, bias_;

@@ -1,6 +1,7 @@
 #pragma once
 // 2-D convolution (cross-correlation, as in PyTorch): per sample, im2col + one GEMM.
 
+#include <patternnet/core/allocation.hpp>
 #include <patternnet/core/im2col.hpp>
 #include <patternnet/core/parallel.hpp>
 #include <patternnet/core/workspace.hpp>
@@ -37,13 +38,18 @@ public:
     return rule.linear(layer, ctx, r);
   }
 
+  /// Throws ConfigError for sizes < 1, a negative padding or a weight of more than 2^32
+  /// values (detail::kMaxLayerParameters), before anything is allocated.
   template <class... Options>
   Conv2D(Index in_channels, Index out_channels, Kernel kernel, Options... options)
       : in_channels_(in_channels), kernel_(kernel) {
     (set(options), ...);
-    validate("Conv2D::Conv2D()", out_channels);
-    weight_ = Matrix<T>::Zero(out_channels, in_channels * kernel.h * kernel.w);
-    if (with_bias_) bias_ = Vector<T>::Zero(out_channels);
+    constexpr const char* where = "Conv2D::Conv2D()";
+    validate(where, out_channels);
+    const Index taps = detail::checked_count(where, "the weight", {in_channels, kernel.h, kernel.w});
+    (void)detail::checked_count(where, "the weight", {out_channels, taps});
+    weight_ = detail::zeros<Matrix<T>>(where, "the weight", out_channels, taps);
+    if (with_bias_) bias_ = detail::zeros<Vector<T>>(where, "the bias", out_channels);
   }
   /// Takes the weight as F x (C*kh*kw) and the bias (size F, or empty for no bias).
   template <class... Options>
@@ -52,7 +58,7 @@ public:
         bias_(std::move(bias)) {
     (set(options), ...);
     validate("Conv2D::Conv2D()", weight_.rows());
-    if (weight_.cols() != in_channels * kernel.h * kernel.w) {
+    if (weight_.cols() != detail::checked_count("Conv2D::Conv2D()", "the weight", {in_channels, kernel.h, kernel.w})) {
       detail::fail<ShapeError>(
           "Conv2D::Conv2D(): weight has {} columns, expected C*kh*kw = {}*{}*{} = {}",
           weight_.cols(), in_channels, kernel.h, kernel.w, in_channels * kernel.h * kernel.w);

@@ -1,6 +1,7 @@
 #pragma once
 // Dense (fully connected) layer: z = W x + b with W out x in (PyTorch's layout).
 
+#include <patternnet/core/allocation.hpp>
 #include <patternnet/core/batch.hpp>
 #include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/traits.hpp>
@@ -35,13 +36,16 @@ public:
     return rule.linear(layer, ctx, r);
   }
 
-  Dense(Index in_features, Index out_features, Bias bias = Bias{true})
-      : weight_(Matrix<T>::Zero(out_features, in_features)),
-        bias_(bias.enabled ? Vector<T>::Zero(out_features) : Vector<T>{}) {
+  /// Throws ConfigError for features < 1 or a weight of more than 2^32 values
+  /// (detail::kMaxLayerParameters), before anything is allocated.
+  Dense(Index in_features, Index out_features, Bias bias = Bias{true}) {
+    constexpr const char* where = "Dense::Dense()";
     if (in_features < 1 || out_features < 1) {
-      detail::fail<ConfigError>("Dense::Dense(): features must be >= 1, got in = {}, out = {}",
-                                in_features, out_features);
+      detail::fail<ConfigError>("{}: features must be >= 1, got in = {}, out = {}", where, in_features, out_features);
     }
+    (void)detail::checked_count(where, "the weight", {out_features, in_features});
+    weight_ = detail::zeros<Matrix<T>>(where, "the weight", out_features, in_features);
+    if (bias.enabled) bias_ = detail::zeros<Vector<T>>(where, "the bias", out_features);
   }
   /// Takes W (out x in) and b (size out, or empty for no bias).
   explicit Dense(Matrix<T> weight, Vector<T> bias = {})

@@ -114,6 +114,47 @@ template <class T>
   return std::visit([](const auto& l) { return std::decay_t<decltype(l)>::arity; }, layer);
 }
 
+/// The sizes of a layer's parameters: weight rows and columns, bias size, and running
+/// mean and variance sizes (0 where the type has none). Graph::set_input_shape() keeps
+/// them, and every forward pass checks that the layer still has them.
+using ParameterDims = std::array<Index, 5>;
+
+template <class T>
+[[nodiscard]] ParameterDims parameter_dims(const Layer<T>& layer) {
+  return std::visit(
+      [](const auto& l) {
+        ParameterDims d{};
+        if constexpr (requires { l.weight(); }) d[0] = l.weight().rows(), d[1] = l.weight().cols();
+        if constexpr (requires { l.bias(); }) d[2] = l.bias().size();
+        if constexpr (requires { l.running_var(); }) d[3] = l.running_mean().size(), d[4] = l.running_var().size();
+        return d;
+      },
+      layer);
+}
+
+/// Whether every parameter of `layer` (weight, bias, running statistics) is finite; true
+/// for a layer without parameters.
+template <class T>
+[[nodiscard]] bool parameters_finite(const Layer<T>& layer) {
+  return std::visit(
+      [](const auto& l) {
+        bool finite = true;
+        if constexpr (requires { l.weight(); }) finite = finite && l.weight().allFinite();
+        if constexpr (requires { l.bias(); }) finite = finite && l.bias().allFinite();
+        if constexpr (requires { l.running_var(); }) {
+          finite = finite && l.running_mean().allFinite() && l.running_var().allFinite();
+        }
+        return finite;
+      },
+      layer);
+}
+
+/// Whether the layer type has parameters (weight, bias or running statistics).
+template <class T>
+[[nodiscard]] bool has_parameters(const Layer<T>& layer) {
+  return std::visit([](const auto& l) { return requires { l.weight(); }; }, layer);
+}
+
 /// A default-constructed (empty) cache of the right type for `layer`.
 template <class T>
 [[nodiscard]] LayerCache<T> empty_cache(const Layer<T>& layer) {

@@ -6,6 +6,7 @@
 #include <patternnet/rules/gradient.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -30,11 +31,16 @@ std::pair<Matrix<T>, std::vector<Index>> logits_and_targets(const Graph<T>& net,
 /// consume(j, k, gradient) receives d logit_{targets[j]} / d input at that point. At most
 /// `chunk` points go through the network per forward + backward pass, so the memory is
 /// bounded by chunk x (the sizes of all layer inputs and outputs); the calls happen in the
-/// same order whatever the chunk.
+/// same order whatever the chunk. Throws ConfigError (naming `where`) if samples x copies
+/// or chunk x the input size overflows.
 template <class T, class Make, class Consume>
-void chunked_gradients(const Graph<T>& net, Index samples, Index copies, const std::vector<Index>& targets,
+void chunked_gradients(const char* where, const Graph<T>& net, Index samples, Index copies, const std::vector<Index>& targets,
                        Index chunk, Make&& make, Consume&& consume) {
-  const Index total = samples * copies;
+  constexpr Index kNoLimit = std::numeric_limits<Index>::max();
+  const Index total = patternnet::detail::checked_count(where, "the points (samples x copies)",
+                                                        {samples, copies}, kNoLimit);
+  (void)patternnet::detail::checked_count(where, "one chunk of points",
+                                          {std::min(chunk, total), net.input_shape().size()}, kNoLimit);
   for (Index begin = 0; begin < total; begin += chunk) {
     const Index n = std::min(chunk, total - begin);
     Batch<T> points(net.input_shape(), n);

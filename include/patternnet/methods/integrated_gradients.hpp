@@ -4,6 +4,8 @@
 
 #include <patternnet/methods/gradient_batches.hpp>
 
+#include <limits>
+
 #include <cmath>
 #include <vector>
 
@@ -57,7 +59,9 @@ template <class T>
                                                                 const Target& target = Target::argmax(),
                                                                 const IntegratedGradientsOptions<T>& options = {}) {
   constexpr const char* where = "integrated_gradients()";
-  if (options.steps < 1) patternnet::detail::fail<ConfigError>("{}: steps must be >= 1, got {}", where, options.steps);
+  if (options.steps < 1 || options.steps == std::numeric_limits<Index>::max()) {  // trapezoid: steps + 1 points
+    patternnet::detail::fail<ConfigError>("{}: steps must be in [1, 2^63 - 2], got {}", where, options.steps);
+  }
   if (options.alphas.size() != options.weights.size() || (!options.weights.empty() && options.alphas.empty())) {
     patternnet::detail::fail<ConfigError>("{}: {} path points (alphas) but {} weights; give both, of one size", where,
                                           options.alphas.size(), options.weights.size());
@@ -104,7 +108,7 @@ template <class T>
   const Matrix<T> delta = x.data - baseline;
   Matrix<double> integral = Matrix<double>::Zero(d, n);
   detail::chunked_gradients(
-      net, n, points, targets, options.chunk,
+      where, net, n, points, targets, options.chunk,
       [&](Index j, Index k, auto column) { column = baseline.col(j) + T(alpha(k)) * delta.col(j); },
       [&](Index j, Index k, const auto& gradient) { integral.col(j) += weight(k) * gradient.template cast<double>(); });
 

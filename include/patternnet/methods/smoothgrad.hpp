@@ -88,7 +88,7 @@ template <class T>
   detail::NormalSource normal(options.seed);
   Matrix<double> mean = Matrix<double>::Zero(d, n), m2 = Matrix<double>::Zero(d, n);
   detail::chunked_gradients(
-      net, n, copies, targets, options.chunk,
+      where, net, n, copies, targets, options.chunk,
       [&](Index j, Index /*k*/, auto column) {
         for (Index i = 0; i < d; ++i) column(i) = x.data(i, j) + T(sigma(j) * normal());
       },

@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -162,9 +163,11 @@ public:
     return nodes_.back().inputs.empty() ? size() : nodes_.back().inputs[0] + 1;
   }
 
-  /// Inference. Throws ShapeError if x does not have the bound input shape, and
-  /// NumericError if x holds NaN or Inf (naming the feature and sample). Frees every
-  /// intermediate after its last consumer.
+  /// Inference. Throws ShapeError if x does not have the bound input shape or if a
+  /// layer's parameters were resized after set_input_shape(), and NumericError if x holds
+  /// NaN or Inf (naming the feature and sample) or if the output of a layer with
+  /// parameters is not finite (naming the node, and whether its parameters are NaN / Inf
+  /// or its output overflowed). Frees every intermediate after its last consumer.
   [[nodiscard]] Batch<T> forward(const Batch<T>& x) const;
 
   /// The forward pass with every node's output and cache kept (for explanations and
@@ -178,6 +181,12 @@ public:
 
   /// Throws unless x fits the bound input shape and is finite.
   void check_input(const Batch<T>& x, const char* where) const;
+
+  /// A 64-bit FNV-1a fingerprint of the bound architecture: the input shape and, per node,
+  /// its type, its inputs, its output shape and its parameter sizes (not node names, weights
+  /// or the scalar type). Pattern files store it to recognise patterns of another network
+  /// (io/pattern_file.hpp). Throws ShapeError unless ready().
+  [[nodiscard]] std::uint64_t architecture_fingerprint() const;
 
 protected:
   /// `kind` names the class in messages ("Graph", "Sequential").
@@ -230,6 +239,7 @@ private:
   std::vector<Node> nodes_;
   std::vector<Shape> shapes_;      // shapes_[v]: value v (0 = input, n + 1 = node n); empty = not bound
   std::vector<Index> last_use_;    // last_use_[v]: the last node reading value v
+  std::vector<ParameterDims> dims_;  // dims_[n]: node n's parameter sizes when bound
 };
 
 // The members that visit every layer type, defined out of the class: a member defined in
@@ -289,6 +299,8 @@ void Graph<T>::set_input_shape(Shape in) {
   for (Index n = 0; n < size(); ++n) {
     for (const Index i : inputs(n)) last_use_[static_cast<std::size_t>(i + 1)] = n;
   }
+  dims_.clear();
+  for (const Node& node : nodes_) dims_.push_back(parameter_dims<T>(node.layer));
   shapes_ = std::move(shapes);
 }
 
@@ -338,6 +350,26 @@ void Graph<T>::extend(ForwardRecord<T>& rec, Index end) const {
 }
 
 template <class T>
+std::uint64_t Graph<T>::architecture_fingerprint() const {
+  require_ready((std::string(kind_) + "::architecture_fingerprint()").c_str());
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a 64 offset basis
+  const auto byte = [&h](unsigned char b) { h = (h ^ b) * 1099511628211ULL; };
+  const auto word = [&byte](Index v) {
+    for (int i = 0; i < 8; ++i) byte(static_cast<unsigned char>(static_cast<std::uint64_t>(v) >> (8 * i)));
+  };
+  const auto shape = [&word](Shape s) { word(s.c), word(s.h), word(s.w); };
+  shape(input_shape());
+  for (Index n = 0; n < size(); ++n) {
+    for (const char c : layer_name<T>(layer(n))) byte(static_cast<unsigned char>(c));
+    word(static_cast<Index>(inputs(n).size()));
+    for (const Index i : inputs(n)) word(i);
+    shape(shape_at(n + 1));
+    for (const Index d : dims_[static_cast<std::size_t>(n)]) word(d);
+  }
+  return h;
+}
+
+template <class T>
 void Graph<T>::check_input(const Batch<T>& x, const char* where) const {
   require_ready(where);
   if (!(x.shape == input_shape()) || x.data.rows() != input_shape().size()) {
@@ -380,20 +412,41 @@ void Graph<T>::check_used(const std::string& where) const {
 
 template <class T>
 Matrix<T> Graph<T>::run(Index n, const std::vector<const Matrix<T>*>& in, LayerCache<T>* cache) const {
-  return std::visit(
-      [&](const auto& l) -> Matrix<T> {
-        using L = std::decay_t<decltype(l)>;
+  const Layer<T>& l = layer(n);
+  const bool parameters = has_parameters<T>(l);
+  if (parameters && parameter_dims<T>(l) != dims_[static_cast<std::size_t>(n)]) {
+    const auto dims = [](const ParameterDims& d) {
+      return d[3] == 0 ? fmt::format("weight {}x{}, bias {}", d[0], d[1], d[2])
+                       : fmt::format("weight {}, bias {}, running mean {}, running variance {}", d[0], d[2], d[3], d[4]);
+    };
+    detail::fail<ShapeError>("{}: {} ({}) was bound with {} and now has {}: its parameters were resized after "
+                             "set_input_shape(); call set_input_shape() again", kind_, label(n), layer_name<T>(l),
+                             dims(dims_[static_cast<std::size_t>(n)]), dims(parameter_dims<T>(l)));
+  }
+  Matrix<T> out = std::visit(
+      [&](const auto& typed) -> Matrix<T> {
+        using L = std::decay_t<decltype(typed)>;
         if constexpr (L::arity != 1) {
-          return l.forward(std::span<const Matrix<T>* const>(in));
+          return typed.forward(std::span<const Matrix<T>* const>(in));
         } else if constexpr (std::is_same_v<typename L::Cache, NoCache>) {
-          return l.forward(*in[0]);
+          return typed.forward(*in[0]);
         } else if (cache != nullptr) {
-          return l.forward(*in[0], std::get<typename L::Cache>(*cache));
+          return typed.forward(*in[0], std::get<typename L::Cache>(*cache));
         } else {
-          return l.forward(*in[0]);
+          return typed.forward(*in[0]);
         }
       },
-      layer(n));
+      l);
+  // The input was checked finite, so NaN or Inf first appears at a layer with parameters.
+  if (parameters && !out.allFinite()) {
+    if (!parameters_finite<T>(l)) {
+      detail::fail<NumericError>("{}: {} ({}) has NaN or Inf parameters (weight, bias or running statistics)",
+                                 kind_, label(n), layer_name<T>(l));
+    }
+    detail::fail<NumericError>("{}: the output of {} ({}) overflowed to Inf or NaN from finite parameters and "
+                               "inputs", kind_, label(n), layer_name<T>(l));
+  }
+  return out;
 }
 
 /// Calls f(index, layer) for every Dense and Conv2D node of `net`, in node order (layer is
