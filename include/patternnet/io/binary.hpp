@@ -10,6 +10,7 @@
 // is replaced and the link stays.
 
 #include <patternnet/core/error.hpp>
+#include <patternnet/core/hash.hpp>
 
 #include <bit>
 #include <cstdint>
@@ -27,12 +28,7 @@ namespace patternnet::io {
 
 static_assert(std::endian::native == std::endian::little, "patternnet's file formats assume a little-endian host");
 
-/// FNV-1a, 64 bit.
-[[nodiscard]] inline std::uint64_t fnv1a(const unsigned char* data, std::size_t n) {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (std::size_t i = 0; i < n; ++i) h = (h ^ data[i]) * 1099511628211ULL;
-  return h;
-}
+using detail::fnv1a;
 
 /// Writes bytes to `path` atomically (a temporary file in the same directory, renamed over
 /// `path`, with the permissions of the file it replaces); throws Error naming the file on

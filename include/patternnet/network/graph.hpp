@@ -17,6 +17,7 @@
 // for the backward passes (explain.hpp), which run in reverse node order and sum the
 // quantities a node's several consumers send back to it (fan-out).
 
+#include <patternnet/core/hash.hpp>
 #include <patternnet/core/workspace.hpp>
 #include <patternnet/layers/concepts.hpp>
 #include <patternnet/layers/registry.hpp>
@@ -352,21 +353,18 @@ void Graph<T>::extend(ForwardRecord<T>& rec, Index end) const {
 template <class T>
 std::uint64_t Graph<T>::architecture_fingerprint() const {
   require_ready((std::string(kind_) + "::architecture_fingerprint()").c_str());
-  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a 64 offset basis
-  const auto byte = [&h](unsigned char b) { h = (h ^ b) * 1099511628211ULL; };
-  const auto word = [&byte](Index v) {
-    for (int i = 0; i < 8; ++i) byte(static_cast<unsigned char>(static_cast<std::uint64_t>(v) >> (8 * i)));
-  };
+  detail::Fnv1a h;
+  const auto word = [&h](Index v) { h.add_word(static_cast<std::uint64_t>(v)); };
   const auto shape = [&word](Shape s) { word(s.c), word(s.h), word(s.w); };
   shape(input_shape());
   for (Index n = 0; n < size(); ++n) {
-    for (const char c : layer_name<T>(layer(n))) byte(static_cast<unsigned char>(c));
+    for (const char c : layer_name<T>(layer(n))) h.add(static_cast<unsigned char>(c));
     word(static_cast<Index>(inputs(n).size()));
     for (const Index i : inputs(n)) word(i);
     shape(shape_at(n + 1));
     for (const Index d : dims_[static_cast<std::size_t>(n)]) word(d);
   }
-  return h;
+  return h.value();
 }
 
 template <class T>
