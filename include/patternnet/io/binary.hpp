@@ -13,6 +13,7 @@
 #include <patternnet/core/hash.hpp>
 
 #include <bit>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -49,6 +50,10 @@ inline void write_file_atomically(const std::vector<unsigned char>& bytes, const
   if (replaces && (old.permissions() & fs::perms::owner_write) == fs::perms::none) {
     detail::fail<Error>("cannot write '{}': the file is read-only (it was left as it is)", path.string());
   }
+  const fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  if (!fs::is_directory(parent, ec)) {
+    detail::fail<Error>("cannot write '{}': the directory '{}' does not exist", path.string(), parent.string());
+  }
   const fs::path tmp = target.string() + ".tmp-" + std::to_string(std::random_device{}());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -57,7 +62,8 @@ inline void write_file_atomically(const std::vector<unsigned char>& bytes, const
     if (!out) {
       std::error_code ignore;
       fs::remove(tmp, ignore);
-      detail::fail<Error>("cannot write '{}'", tmp.string());
+      detail::fail<Error>("cannot write '{}' (writing the temporary file '{}' failed: {})", path.string(), tmp.string(),
+                          std::strerror(errno));
     }
   }
   if (replaces) fs::permissions(tmp, old.permissions(), ec);

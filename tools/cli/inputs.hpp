@@ -1,0 +1,48 @@
+#pragma once
+// What the tool reads: a model (a patternnet model file or, when built with the onnx
+// component, an ONNX file; told apart by their first bytes) and inputs (image files or
+// directories of them, IDX image files, .npy arrays), turned into one batch of the model's
+// input shape.
+
+#include <patternnet/core/batch.hpp>
+#include <patternnet/io/image_file.hpp>
+#include <patternnet/network/graph.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace patternnet::cli {
+
+/// The network in `path`, bound to its input shape. Throws Error naming the file.
+[[nodiscard]] Graph<float> load_network(const std::filesystem::path& path);
+
+struct InputOptions {
+  /// torchvision's Normalize for images and IDX files, whose pixels are first scaled to
+  /// [0, 1] (ToTensor); .npy arrays are taken as they are.
+  io::Normalization norm;
+  /// At most this many samples (-1: all), in the order of the paths.
+  Index limit = -1;
+};
+
+/// A batch of inputs and a name per sample: the file's stem for an image, "<stem>_<k>"
+/// for sample k of an IDX or .npy file.
+struct Inputs {
+  Batch<float> x;
+  std::vector<std::string> names;
+};
+
+/// The inputs in `paths`, in the model's input `shape`:
+///   - a directory: its .png, .bmp, .jpg, .jpeg, .tga and .gif files, by name;
+///   - a .npy file: float32 / float64 of shape (N, C, H, W), (N, H, W) or (N, C*H*W);
+///   - an IDX image file, plain or gzip (told by its first bytes, as Fashion-MNIST's);
+///   - any other file: an image (stb_image), resized to the input's width and height.
+/// Throws Error / FormatError naming the file, ShapeError for samples of another shape.
+[[nodiscard]] Inputs load_inputs(const std::vector<std::filesystem::path>& paths, Shape shape,
+                                 const InputOptions& options = {});
+
+/// "0.5" or "0.485,0.456,0.406": one value for every channel, or one per RGB channel.
+/// Throws UsageError naming `option`.
+[[nodiscard]] std::array<double, 3> per_channel(const std::string& option, const std::string& text);
+
+}  // namespace patternnet::cli
