@@ -40,7 +40,7 @@ std::string lower_extension(const fs::path& p) {
 }
 
 bool is_image_file(const fs::path& p) {
-  static constexpr std::array<std::string_view, 6> extensions{".png", ".bmp", ".jpg", ".jpeg", ".tga", ".gif"};
+  static constexpr std::array<std::string_view, 2> extensions{".png", ".bmp"};
   return std::find(extensions.begin(), extensions.end(), lower_extension(p)) != extensions.end();
 }
 
@@ -129,7 +129,7 @@ Inputs load_inputs(const std::vector<fs::path>& paths, Shape shape, const InputO
       for (const auto& entry : fs::directory_iterator(path)) {
         if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
       }
-      if (files.empty()) detail::fail<Error>("directory '{}' holds no image files (.png, .bmp, .jpg, .jpeg, .tga, .gif)", path.string());
+      if (files.empty()) detail::fail<Error>("directory '{}' holds no image files (.png, .bmp)", path.string());
       std::sort(files.begin(), files.end());
       for (const fs::path& f : files) add_image(f);
       continue;

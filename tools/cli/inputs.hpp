@@ -33,10 +33,11 @@ struct Inputs {
 };
 
 /// The inputs in `paths`, in the model's input `shape`:
-///   - a directory: its .png, .bmp, .jpg, .jpeg, .tga and .gif files, by name;
+///   - a directory: its .png and .bmp files, by name;
 ///   - a .npy file: float32 / float64 of shape (N, C, H, W), (N, H, W) or (N, C*H*W);
 ///   - an IDX image file, plain or gzip (told by its first bytes, as Fashion-MNIST's);
-///   - any other file: an image (stb_image), resized to the input's width and height.
+///   - any other file: a PNG or BMP image (io::read_image; other formats are refused),
+///     resized to the input's width and height.
 /// Throws Error / FormatError naming the file, ShapeError for samples of another shape.
 [[nodiscard]] Inputs load_inputs(const std::vector<std::filesystem::path>& paths, Shape shape,
                                  const InputOptions& options = {});
