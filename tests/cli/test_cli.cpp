@@ -161,6 +161,37 @@ TEST_CASE("fit, explain and rho give the API's numbers on the same PNGs") {
   CHECK_FALSE(std::getline(csv, line));
 }
 
+TEST_CASE("fit --shard on three shards, then merge, gives the patterns of one pass") {
+  support::TempDir dir;
+  const auto net = pn::io::load_onnx<float>(model);
+  std::vector<std::string> parts;
+  for (int i = 0; i < 3; ++i) {  // 10 inputs in batches of 2: shards of 4, 4 and 2 inputs
+    const fs::path shard = dir.path / fmt::format("part{}.pnm", i);
+    const Run r = run_cli(dir, fmt::format("fit {} {} {} --batch 2 --shard {}/3 -o {}", model, images, norm, i, shard.string()));
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains(fmt::format("shard {}/3 ({} of 10 inputs)", i, i < 2 ? 4 : 2)));
+    parts.push_back(shard.string());
+  }
+  const std::string shards = fmt::format(" {}", fmt::join(parts, " "));
+  const fs::path merged = dir.path / "merged.pnp";
+  const Run r = run_cli(dir, fmt::format("merge {}{} -o {}", model, shards, merged.string()));
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("merged 3 moments files (10 inputs)"));
+  const auto patterns = pn::io::load_patterns(merged, net);
+  const pn::Batch<float> x = reference_inputs(net.input_shape());
+  const auto one_pass = pn::fit_patterns<pn::estimators::TwoComponent>(net, pn::batches(x, 2));
+  REQUIRE(patterns.layers().size() == one_pass.layers().size());
+  for (std::size_t l = 0; l < one_pass.layers().size(); ++l) {
+    const auto& a = one_pass.layers()[l];
+    CHECK((patterns.layers()[l].a - a.a).cwiseAbs().maxCoeff() <= 1e-6 * a.a.cwiseAbs().maxCoeff());
+    CHECK((patterns.layers()[l].a_neg - a.a_neg).cwiseAbs().maxCoeff() <= 1e-6 * a.a_neg.cwiseAbs().maxCoeff());
+  }
+  // The moments of another network are refused by name.
+  const Run other = run_cli(dir, fmt::format("merge {}/onnx/chain_opset17.onnx{} -o {}", data, shards, merged.string()));
+  CHECK(other.status == 1);
+  CHECK_THAT(other.err, Catch::Contains("part0.pnm' holds the moments of another network"));
+}
+
 TEST_CASE("bad invocations fail with one line naming the problem, and the exit status") {
   support::TempDir dir;
   const fs::path kept = dir.path / "kept.pnp";
@@ -189,6 +220,8 @@ TEST_CASE("bad invocations fail with one line naming the problem, and the exit s
       {"fit " + model + " " + images + " --estimator best -o " + kept.string(), 2, "--estimator: 'best' is not an estimator"},
       {"fit " + model + " " + images + " --std 0 -o " + kept.string(), 2, "--std must be positive, got 0"},
       {"fit " + model + " " + images + " --batch 0 -o " + kept.string(), 2, "--batch must be >= 1, got 0"},
+      {"fit " + model + " " + images + " --shard 3/3 -o " + kept.string(), 2, "--shard: '3/3' is not I/N with 0 <= I < N"},
+      {"merge " + model + " " + kept.string() + " -o " + kept.string(), 1, "not a patternnet moments file (bad magic)"},
       {"rho " + model + " " + images + " --patterns " + kept.string() + " --format xml", 2, "'xml' is not a format"},
       {"info " + data + "/missing.onnx", 1, "cannot open model '" + data + "/missing.onnx'"},
       {"fit " + model + " " + npy.string() + " -o " + kept.string(), 1,

@@ -1,9 +1,10 @@
 // Writes the seed corpora of the fuzz targets with the library's own writers:
-// make_seeds DIR  ->  DIR/model_file/, DIR/pattern_file/, DIR/idx/ (plain and gzip).
+// make_seeds DIR  ->  DIR/model_file/, DIR/pattern_file/, DIR/moments_file/, DIR/idx/ (plain and gzip).
 #include <patternnet/estimators/fit.hpp>
 #include <patternnet/estimators/filter.hpp>
 #include <patternnet/estimators/random.hpp>
 #include <patternnet/io/model_file.hpp>
+#include <patternnet/io/moments_file.hpp>
 #include <patternnet/io/pattern_file.hpp>
 #include <patternnet/network/sequential.hpp>
 #include <patternnet/training/initialization.hpp>
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path dir = argv[1];
-  for (const char* d : {"model_file", "pattern_file", "idx"}) fs::create_directories(dir / d);
+  for (const char* d : {"model_file", "pattern_file", "moments_file", "idx"}) fs::create_directories(dir / d);
 
   // Every layer type: a chain, and a graph with Add, Concat, BatchNorm and pooling.
   pn::Sequential<float> chain{pn::Conv2D<float>{1, 2, 3}, pn::ReLU<float>{}, pn::MaxPool2D<float>{2},
@@ -84,6 +85,15 @@ int main(int argc, char** argv) {
   pn::training::initialize_he(net, 3);
   pn::io::save_patterns(pn::fit_patterns<pn::estimators::Filter>(net), dir / "pattern_file" / "filter.pnp");
   pn::io::save_patterns(pn::fit_patterns<pn::estimators::Random>(net), dir / "pattern_file" / "random.pnp");
+  // Its moments on 5 random inputs, without and with the input covariance.
+  pn::Batch<float> x({1, 4, 4}, 5);
+  x.data.setRandom();
+  for (const bool covariance : {false, true}) {
+    pn::MomentOptions o;
+    o.input_covariance = covariance;
+    pn::io::save_moments(pn::compute_moments(net, pn::batches(x, 2), o), net,
+                         dir / "moments_file" / (covariance ? "covariance.pnm" : "plain.pnm"));
+  }
 
   write(dir / "idx" / "images.idx", idx({3, 4, 5}));
   write(dir / "idx" / "labels.idx", idx({3}));

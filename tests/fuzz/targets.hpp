@@ -4,6 +4,7 @@
 
 #include <patternnet/io/idx.hpp>
 #include <patternnet/io/model_file.hpp>
+#include <patternnet/io/moments_file.hpp>
 #include <patternnet/io/pattern_file.hpp>
 #include <patternnet/network/sequential.hpp>
 
@@ -37,6 +38,9 @@ inline const patternnet::Sequential<float>& pattern_network() {
 
 /// io::load_patterns into pattern_network().
 inline void pattern_file(const std::filesystem::path& path) { (void)patternnet::io::load_patterns(path, pattern_network()); }
+
+/// io::load_moments for pattern_network().
+inline void moments_file(const std::filesystem::path& path) { (void)patternnet::io::load_moments(path, pattern_network()); }
 
 /// IDX images, then IDX labels, of the same bytes.
 inline void idx_images(const std::filesystem::path& path) { (void)patternnet::io::read_idx_images<float>(path); }

@@ -21,6 +21,7 @@ void add_info(CLI::App& app, const GlobalOptions& global);
 void add_fit(CLI::App& app, const GlobalOptions& global);
 void add_explain(CLI::App& app, const GlobalOptions& global);
 void add_rho(CLI::App& app, const GlobalOptions& global);
+void add_merge(CLI::App& app, const GlobalOptions& global);
 
 /// The options that say how inputs are read (--imagenet, --mean, --std, --limit).
 struct InputFlags {

@@ -44,6 +44,29 @@ public:
   [[nodiscard]] double samples() const noexcept { return samples_; }
   void add_samples(double n) noexcept { samples_ += n; }
 
+  /// Merges the moments of another pass over the same network's layers (another shard
+  /// of the data): the result equals, to rounding, the moments of one pass over both
+  /// (Chan et al.'s pairwise update, moments.hpp). Throws ShapeError naming the first
+  /// layer whose record differs (index, size, input covariance); *this is then unchanged.
+  void merge(const NetworkMoments& other) {
+    if (other.layers_.size() != layers_.size()) {
+      detail::fail<ShapeError>("NetworkMoments::merge(): {} layer records, these moments have {}", other.layers_.size(),
+                               layers_.size());
+    }
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const LayerMoments &a = layers_[i], &b = other.layers_[i];
+      if (a.layer != b.layer || a.inputs() != b.inputs() || a.neurons() != b.neurons() ||
+          a.with_input_covariance != b.with_input_covariance) {
+        detail::fail<ShapeError>("NetworkMoments::merge(): record {} is layer {} ({} neurons x {} inputs{}), here it is "
+                                 "layer {} ({} x {}{})", i, b.layer, b.neurons(), b.inputs(),
+                                 b.with_input_covariance ? ", input covariance" : "", a.layer, a.neurons(), a.inputs(),
+                                 a.with_input_covariance ? ", input covariance" : "");
+      }
+    }
+    for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i].merge(other.layers_[i]);
+    samples_ += other.samples_;
+  }
+
   /// The moments of network layer `layer`; throws ConfigError if it has none.
   [[nodiscard]] const LayerMoments& at(Index layer) const {
     for (const auto& m : layers_) {
