@@ -192,6 +192,45 @@ TEST_CASE("fit --shard on three shards, then merge, gives the patterns of one pa
   CHECK_THAT(other.err, Catch::Contains("part0.pnm' holds the moments of another network"));
 }
 
+TEST_CASE("degrade writes the library's degradation curves as CSV and SVG, and their areas") {
+  support::TempDir dir;
+  const auto net = pn::io::load_onnx<float>(model);
+  const pn::Batch<float> x = reference_inputs(net.input_shape());
+  const Run r = run_cli(dir, fmt::format("degrade {} {} {} --methods gradient,input-x-gradient --flip-steps 6 "
+                                         "--patches-per-step 3 --seed 5 -o {}", model, images, norm, dir.path.string()));
+  REQUIRE(r.status == 0);
+  pn::DegradationOptions o;
+  o.steps = 6;
+  o.patches_per_step = 3;
+  o.seed = 5;
+  const auto gradient = pn::degrade(net, x, pn::explain(net, pn::rules::Gradient{}, x).attribution, o);
+  const auto ixg = pn::degrade(net, x, pn::explain(net, pn::rules::InputTimesGradient{}, x).attribution, o);
+  o.order = pn::DegradationOptions::Order::random;
+  const auto random = pn::degrade(net, x, x, o);
+  CHECK_THAT(r.out, Catch::Contains(fmt::format("{:<28} {:>8.4f} {:>12.4f}\n", "gradient", gradient.area, gradient.mean(6))));
+  CHECK_THAT(r.out, Catch::Contains(fmt::format("{:<28} {:>8.4f} {:>12.4f}\n", "random order", random.area, random.mean(6))));
+  const auto bytes = support::read_bytes(dir.path / "degradation.csv");
+  std::istringstream csv(std::string(bytes.begin(), bytes.end()));
+  std::string line;
+  std::getline(csv, line);
+  CHECK(line == "step,patches_replaced,gradient mean,input-x-gradient mean,random order mean,gradient sd,"
+                "input-x-gradient sd,random order sd");
+  for (pn::Index k = 0; k <= 6; ++k) {
+    REQUIRE(std::getline(csv, line));
+    std::vector<double> v;
+    std::istringstream row(line);
+    for (std::string f; std::getline(row, f, ',');) v.push_back(std::stod(f));
+    REQUIRE(v.size() == 8);
+    CHECK(v[1] == 3 * k);
+    CHECK(v[2] == gradient.mean(k));
+    CHECK(v[3] == ixg.mean(k));
+    CHECK(v[4] == random.mean(k));
+    CHECK(v[7] == random.sd(k));
+  }
+  const auto svg = support::read_bytes(dir.path / "degradation.svg");
+  CHECK(std::string(svg.begin(), svg.end()).find(fmt::format("gradient ({:.3f})", gradient.area)) != std::string::npos);
+}
+
 TEST_CASE("bad invocations fail with one line naming the problem, and the exit status") {
   support::TempDir dir;
   const fs::path kept = dir.path / "kept.pnp";
@@ -221,6 +260,8 @@ TEST_CASE("bad invocations fail with one line naming the problem, and the exit s
       {"fit " + model + " " + images + " --std 0 -o " + kept.string(), 2, "--std must be positive, got 0"},
       {"fit " + model + " " + images + " --batch 0 -o " + kept.string(), 2, "--batch must be >= 1, got 0"},
       {"fit " + model + " " + images + " --shard 3/3 -o " + kept.string(), 2, "--shard: '3/3' is not I/N with 0 <= I < N"},
+      {"degrade " + model + " " + images + " --methods gradient --perturbation noise -o " + dir.path.string(), 2,
+       "--perturbation: 'noise' is not a perturbation"},
       {"merge " + model + " " + kept.string() + " -o " + kept.string(), 1, "not a patternnet moments file (bad magic)"},
       {"rho " + model + " " + images + " --patterns " + kept.string() + " --format xml", 2, "'xml' is not a format"},
       {"info " + data + "/missing.onnx", 1, "cannot open model '" + data + "/missing.onnx'"},

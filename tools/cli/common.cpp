@@ -31,6 +31,21 @@ void add_inputs(CLI::App& sub, std::vector<std::filesystem::path>& inputs, const
   sub.add_option(name, inputs, what)->required();
 }
 
+void add_method_options(CLI::App& sub, MethodOptions& m) {
+  sub.add_option("--epsilon", m.epsilon, "epsilon of the LRP epsilon rule")->capture_default_str()->group("Method parameters");
+  sub.add_option("--alpha", m.alpha, "alpha of lrp-alpha-beta")->capture_default_str()->group("Method parameters");
+  sub.add_option("--beta", m.beta, "beta of lrp-alpha-beta")->capture_default_str()->group("Method parameters");
+  sub.add_option("--gamma", m.gamma, "gamma of epsilon-gamma-box")->capture_default_str()->group("Method parameters");
+  sub.add_option("--low", m.low, "lowest input value (z-box of epsilon-gamma-box, deep-taylor)")
+      ->capture_default_str()->group("Method parameters");
+  sub.add_option("--high", m.high, "highest input value (z-box)")->capture_default_str()->group("Method parameters");
+  sub.add_option("--steps", m.steps, "steps of integrated-gradients")->capture_default_str()->group("Method parameters");
+  sub.add_option("--samples", m.samples, "noisy copies of smoothgrad")->capture_default_str()->group("Method parameters");
+  sub.add_option("--sigma", m.sigma, "noise of smoothgrad, relative to each input's range")
+      ->capture_default_str()->group("Method parameters");
+  sub.add_option("--seed", m.seed, "seed of smoothgrad's noise")->capture_default_str()->group("Method parameters");
+}
+
 Index batch_size(Index value) {
   if (value < 1) usage_error("--batch must be >= 1, got {}", value);
   return value;

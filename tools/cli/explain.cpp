@@ -103,19 +103,7 @@ void add_explain(CLI::App& app, const GlobalOptions& global) {
   sub->add_flag("--shared-scale", a->shared_scale, "one colour scale per method over all inputs (default: per image)")
       ->group("Pictures");
   sub->add_option("--zoom", a->zoom, "enlarge the PNGs by this integer factor")->capture_default_str()->group("Pictures");
-  MethodOptions& m = a->method;
-  sub->add_option("--epsilon", m.epsilon, "epsilon of the LRP epsilon rule")->capture_default_str()->group("Method parameters");
-  sub->add_option("--alpha", m.alpha, "alpha of lrp-alpha-beta")->capture_default_str()->group("Method parameters");
-  sub->add_option("--beta", m.beta, "beta of lrp-alpha-beta")->capture_default_str()->group("Method parameters");
-  sub->add_option("--gamma", m.gamma, "gamma of epsilon-gamma-box")->capture_default_str()->group("Method parameters");
-  sub->add_option("--low", m.low, "lowest input value (z-box of epsilon-gamma-box, deep-taylor)")
-      ->capture_default_str()->group("Method parameters");
-  sub->add_option("--high", m.high, "highest input value (z-box)")->capture_default_str()->group("Method parameters");
-  sub->add_option("--steps", m.steps, "steps of integrated-gradients")->capture_default_str()->group("Method parameters");
-  sub->add_option("--samples", m.samples, "noisy copies of smoothgrad")->capture_default_str()->group("Method parameters");
-  sub->add_option("--sigma", m.sigma, "noise of smoothgrad, relative to each input's range")
-      ->capture_default_str()->group("Method parameters");
-  sub->add_option("--seed", m.seed, "seed of smoothgrad's noise")->capture_default_str()->group("Method parameters");
+  add_method_options(*sub, a->method);
   a->input.add_to(*sub);
   sub->callback([a, &global] {
     std::vector<const MethodInfo*> chosen;

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   cli::add_explain(app, global);
   cli::add_rho(app, global);
   cli::add_merge(app, global);
+  cli::add_degrade(app, global);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
