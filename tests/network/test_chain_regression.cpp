@@ -2,10 +2,14 @@
 // network core (chain-only Sequential, commit 9d781e0) on every method.
 //
 // tests/data/chain_golden.bin holds those results, written by this same file built at
-// that commit with PATTERNNET_WRITE_GOLDEN=<path> set; every later build compares them
-// (same compiler, same flags: Release, -O3, no -march): double bit for bit; float to
-// rounding, since Conv2D runs one GEMM per sample instead of one for the whole batch
-// (a different float summation order): within 1e-5 of the case's largest magnitude.
+// that commit and run with OMP_NUM_THREADS=1 PATTERNNET_WRITE_GOLDEN=<path>; every later
+// build compares them (same compiler, same flags: Release, -O3, no -march): double bit
+// for bit; float to rounding, since Conv2D runs one GEMM per sample instead of one for the
+// whole batch (a different float summation order): within 1e-5 of the case's largest
+// magnitude.
+// Eigen sizes its GEMM blocks from the cache sizes it reads from the CPU, so the summation
+// order of the large products (the moments' statistics) depends on the machine: the golden
+// file was written, and is compared, with the fixed sizes of FixedCacheSizes.
 
 #include "support.hpp"
 
@@ -167,9 +171,22 @@ std::vector<Case> read(const std::string& path) {
   return cases;
 }
 
+// Eigen's GEMM blocking as on a machine with these caches, for the test's duration.
+class FixedCacheSizes {
+ public:
+  FixedCacheSizes() { Eigen::setCpuCacheSizes(32 * 1024, 1024 * 1024, 32 * 1024 * 1024); }
+  ~FixedCacheSizes() { Eigen::setCpuCacheSizes(l1_, l2_, l3_); }
+  FixedCacheSizes(const FixedCacheSizes&) = delete;
+  FixedCacheSizes& operator=(const FixedCacheSizes&) = delete;
+
+ private:
+  std::ptrdiff_t l1_ = Eigen::l1CacheSize(), l2_ = Eigen::l2CacheSize(), l3_ = Eigen::l3CacheSize();
+};
+
 }  // namespace
 
 TEST_CASE("A Sequential chain gives the pre-graph core's results on every method: double bit for bit, float to rounding") {
+  const FixedCacheSizes caches;
 #ifdef _OPENMP
   // The golden results are from one thread; Eigen splits its large GEMMs (here the
   // moments' statistics) over threads with other roundings.
