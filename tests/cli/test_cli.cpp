@@ -128,7 +128,29 @@ TEST_CASE("fit, explain and rho give the API's numbers on the same PNGs") {
     CHECK(png.pixels == pn::io::upscale(pn::io::heatmap_image(pa.attribution.sample(columns[k]), x.shape), 2).pixels);
   }
   const auto svg = support::read_bytes(out / "grid.svg");
-  CHECK(std::string(svg.begin(), svg.end()).find("<svg") != std::string::npos);
+  const std::string svg_text(svg.begin(), svg.end());
+  CHECK(svg_text.find("<svg") != std::string::npos);
+  // 112-pixel tiles fit 16 characters: long method names are broken after a hyphen.
+  CHECK(svg_text.find(">pattern-</text>") != std::string::npos);
+  CHECK(svg_text.find(">attribution</text>") != std::string::npos);
+  CHECK(svg_text.find(">epsilon-plus-</text>") != std::string::npos);
+  CHECK(svg_text.find(">gradient</text>") != std::string::npos);
+
+  // Another colour map, absolute normalisation and an overlay on the input: the PNG is the
+  // library's heat map in that style blended over the greyscale input.
+  const fs::path styled = dir.path / "styled";
+  const Run st = run_cli(dir, fmt::format("explain {} {} {} --method epsilon-plus-flat --colormap reds --normalize absolute "
+                                             "--overlay 0.6 -o {}", model, images, norm, styled.string()));
+  REQUIRE(st.status == 0);
+  for (int k = 0; k < 3; ++k) {
+    const auto sample = x.sample(columns[k]);
+    const auto input = pn::io::input_image(sample, x.shape, sample.minCoeff(), sample.maxCoeff());
+    const auto heat = pn::io::heatmap_image(lrp.attribution.sample(columns[k]), x.shape, pn::io::Scale::per_image(),
+                                            {pn::io::Colormap::reds, pn::io::HeatmapScaling::absolute});
+    const auto png = pn::io::read_image((styled / names[k]).string() + ".epsilon-plus-flat.png");
+    CHECK(png.pixels == pn::io::blend(heat, pn::io::greyscale(input), 0.6).pixels);
+    CHECK(png.pixels != heat.pixels);
+  }
 
   // The same inputs as a .npy array give the same explanation.
   pn::io::save_npy(x, dir.path / "inputs.npy");
@@ -260,6 +282,10 @@ TEST_CASE("bad invocations fail with one line naming the problem, and the exit s
       {"fit " + model + " " + images + " --std 0 -o " + kept.string(), 2, "--std must be positive, got 0"},
       {"fit " + model + " " + images + " --batch 0 -o " + kept.string(), 2, "--batch must be >= 1, got 0"},
       {"fit " + model + " " + images + " --shard 3/3 -o " + kept.string(), 2, "--shard: '3/3' is not I/N with 0 <= I < N"},
+      {"explain " + model + " " + images + " --method gradient --colormap jet -o " + dir.path.string(), 2,
+       "--colormap: 'jet' is not a colour map; the colour maps are red-blue, reds, grey"},
+      {"explain " + model + " " + images + " --method gradient --overlay 1.5 -o " + dir.path.string(), 2,
+       "--overlay must be in [0, 1], got 1.5"},
       {"degrade " + model + " " + images + " --methods gradient --perturbation noise -o " + dir.path.string(), 2,
        "--perturbation: 'noise' is not a perturbation"},
       {"merge " + model + " " + kept.string() + " -o " + kept.string(), 1, "not a patternnet moments file (bad magic)"},

@@ -91,6 +91,49 @@ TEST_CASE("heat maps sum channels, scale by max|s| and colour with the diverging
   CHECK_THROWS_AS(pn::io::heatmap_image(bad, {2, 1, 3}), pn::NumericError);
 }
 
+TEST_CASE("heat-map styles: the Reds map of |t|, greys, absolute normalisation, blending over a greyscale input") {
+  using pn::io::Colormap;
+  using pn::io::HeatmapScaling;
+  CHECK(pn::io::sequential_color(0.0) == Rgb{255, 255, 255});
+  CHECK(pn::io::sequential_color(0.25) == Rgb{252, 174, 145});
+  CHECK(pn::io::sequential_color(0.5) == Rgb{251, 106, 74});
+  CHECK(pn::io::sequential_color(0.75) == Rgb{222, 45, 38});
+  CHECK(pn::io::sequential_color(1.0) == Rgb{165, 15, 21});
+  CHECK(pn::io::sequential_color(-0.5) == pn::io::sequential_color(0.5));
+  CHECK(pn::io::sequential_color(3.0) == pn::io::sequential_color(1.0));
+  // halfway between (251, 106, 74) and (222, 45, 38): (236.5, 75.5, 56) rounded half away from zero
+  CHECK(pn::io::sequential_color(0.625) == Rgb{237, 76, 56});
+  CHECK(pn::io::colormap_color(Colormap::grey, -1.0) == Rgb{0, 0, 0});
+  CHECK(pn::io::colormap_color(Colormap::grey, 0.5) == Rgb{191, 191, 191});
+  CHECK(pn::io::colormap_color(Colormap::red_blue, -0.5) == pn::io::diverging_color(-0.5));
+
+  pn::Vector<double> v(3);  // one channel, sums (-4, 1, 2)
+  v << -4, 1, 2;
+  const pn::io::HeatmapStyle absolute{Colormap::red_blue, HeatmapScaling::absolute};
+  const auto a = pn::io::heatmap_image(v, {1, 1, 3}, {}, absolute);
+  CHECK(a.at(0, 0) == pn::io::diverging_color(1.0));  // |-4| / 4
+  CHECK(a.at(0, 1) == pn::io::diverging_color(0.25));
+  const auto grey = pn::io::heatmap_image(v, {1, 1, 3}, pn::io::Scale::fixed(8), {Colormap::grey, HeatmapScaling::symmetric});
+  CHECK(grey.at(0, 0) == Rgb{64, 64, 64});  // -4 / 8 / 2 + 1/2 = 0.25
+  CHECK(grey.at(0, 2) == Rgb{159, 159, 159});  // 0.625 -> 159.375
+  const auto bar = pn::io::heatmap_colorbar(5, 1, {Colormap::reds, HeatmapScaling::absolute});
+  CHECK(bar.at(0, 0) == Rgb{255, 255, 255});
+  CHECK(bar.at(0, 2) == pn::io::sequential_color(0.5));
+  CHECK(bar.at(0, 4) == pn::io::sequential_color(1.0));
+
+  pn::io::Image top(2, 1, {200, 0, 100}), bottom(2, 1, {10, 20, 30});
+  bottom.at(0, 1) = {255, 0, 0};
+  const auto g = pn::io::greyscale(bottom);
+  CHECK(g.at(0, 0) == Rgb{18, 18, 18});  // 2.99 + 11.74 + 3.42 = 18.15
+  CHECK(g.at(0, 1) == Rgb{76, 76, 76});  // 76.245
+  const auto b = pn::io::blend(top, bottom, 0.25);
+  CHECK(b.at(0, 0) == Rgb{58, 15, 48});  // 0.75 * (10, 20, 30) + 0.25 * (200, 0, 100) = (57.5, 15, 47.5)
+  CHECK(pn::io::blend(top, bottom, 1.0).pixels == top.pixels);
+  CHECK(pn::io::blend(top, bottom, 0.0).pixels == bottom.pixels);
+  CHECK_THROWS_WITH(pn::io::blend(top, bottom, 1.5), Contains("alpha must be in [0, 1], got 1.5"));
+  CHECK_THROWS_AS(pn::io::blend(top, pn::io::Image(1, 1), 0.5), pn::ShapeError);
+}
+
 TEST_CASE("PNG output decodes to the same size and pixels, and files are written atomically") {
   pn::io::Image img(3, 2);
   img.at(0, 0) = {255, 0, 0};

@@ -43,7 +43,7 @@ void add_method_options(CLI::App& sub, MethodOptions& m) {
   sub.add_option("--samples", m.samples, "noisy copies of smoothgrad")->capture_default_str()->group("Method parameters");
   sub.add_option("--sigma", m.sigma, "noise of smoothgrad, relative to each input's range")
       ->capture_default_str()->group("Method parameters");
-  sub.add_option("--seed", m.seed, "seed of smoothgrad's noise")->capture_default_str()->group("Method parameters");
+  sub.add_option("--seed", m.seed, "seed of smoothgrad's noise (and of degrade's random values and order)")->capture_default_str()->group("Method parameters");
 }
 
 Index batch_size(Index value) {

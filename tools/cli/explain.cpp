@@ -29,6 +29,8 @@ struct ExplainArguments {
   std::string target = "argmax";
   bool shared_scale = false;
   Index zoom = 1;
+  std::string colormap = "red-blue", normalization = "symmetric";
+  double overlay = 0;
   MethodOptions method;
   InputFlags input;
 };
@@ -71,9 +73,53 @@ bool drawable(Shape shape, Picture picture) {
   return shape.h * shape.w > 1 && (picture == Picture::heatmap || shape.c == 1 || shape.c == 3);
 }
 
-io::Image picture(const Batch<float>& a, Index j, Picture kind, const std::optional<io::Scale>& shared) {
-  if (kind == Picture::heatmap) return io::heatmap_image(a.sample(j), a.shape, shared.value_or(io::Scale::per_image()));
-  return io::signal_image(a.sample(j), a.shape, shared.value_or(io::Scale::per_image()));
+io::HeatmapStyle heatmap_style(const ExplainArguments& a) {
+  io::HeatmapStyle style;
+  if (a.colormap == "reds") {
+    style.colormap = io::Colormap::reds;
+  } else if (a.colormap == "grey") {
+    style.colormap = io::Colormap::grey;
+  } else if (a.colormap != "red-blue") {
+    usage_error("--colormap: '{}' is not a colour map; the colour maps are red-blue, reds, grey", a.colormap);
+  }
+  if (a.normalization == "absolute") {
+    style.scaling = io::HeatmapScaling::absolute;
+  } else if (a.normalization != "symmetric") {
+    usage_error("--normalize: '{}' is neither symmetric nor absolute", a.normalization);
+  }
+  if (!(a.overlay >= 0 && a.overlay <= 1)) usage_error("--overlay must be in [0, 1], got {}", a.overlay);
+  return style;
+}
+
+/// The input as the grid shows it: stretched from its minimum to its maximum.
+io::Image input_picture(const Batch<float>& x, Index j) {
+  const auto sample = x.sample(j);
+  return io::input_image(sample, x.shape, sample.minCoeff(), std::max(sample.maxCoeff(), sample.minCoeff() + 1e-6f));
+}
+
+/// `name` broken into lines of at most `max_chars` characters after its hyphens, where it
+/// can be ("pattern-attribution" -> "pattern-" / "attribution"): a grid's column title.
+std::string wrap_at_hyphens(std::string_view name, Index max_chars) {
+  std::string out, line;
+  for (std::size_t start = 0; start < name.size();) {
+    const std::size_t hyphen = name.find('-', start);
+    const std::size_t end = hyphen == std::string::npos ? name.size() : hyphen + 1;
+    const std::string_view part = name.substr(start, end - start);
+    if (!line.empty() && static_cast<Index>(line.size() + part.size()) > max_chars) out += line + '\n', line.clear();
+    line += part;
+    start = end;
+  }
+  return out + line;
+}
+
+/// Sample j of an explanation as a picture: a heat map in `style`, laid over the greyscale
+/// input with opacity `overlay` when that is below 1, or a signal in input colours.
+io::Image picture(const Batch<float>& a, const Batch<float>& x, Index j, Picture kind, const std::optional<io::Scale>& shared,
+                  const io::HeatmapStyle& style, double overlay) {
+  const io::Scale scale = shared.value_or(io::Scale::per_image());
+  if (kind == Picture::signal) return io::signal_image(a.sample(j), a.shape, scale);
+  const io::Image heat = io::heatmap_image(a.sample(j), a.shape, scale, style);
+  return overlay > 0 && overlay < 1 ? io::blend(heat, io::greyscale(input_picture(x, j)), overlay) : heat;
 }
 
 }  // namespace
@@ -85,7 +131,8 @@ void add_explain(CLI::App& app, const GlobalOptions& global) {
   for (const MethodInfo& m : kMethods) methods += fmt::format("  {:<28}{}\n", m.name, m.description);
   sub->footer("Methods:\n" + methods +
               "Outputs, per input NAME and method M: DIR/NAME.M.npy (the attribution, shaped like the input: (1, C, H, W))\n"
-              "and DIR/NAME.M.png (heat map: red positive, blue negative, white 0; signals in input colours, grey 0);\n"
+              "and DIR/NAME.M.png (heat map: red positive, blue negative, white 0, or as --colormap, --normalize and\n"
+              "--overlay say; signals in input colours, grey 0);\n"
               "with several methods also DIR/grid.svg (rows: inputs; columns: the input and each method).\n"
               "Examples:\n"
               "  patternnet explain model.onnx images/ --method pattern-attribution --patterns model.pnp -o out\n"
@@ -103,13 +150,26 @@ void add_explain(CLI::App& app, const GlobalOptions& global) {
   sub->add_flag("--shared-scale", a->shared_scale, "one colour scale per method over all inputs (default: per image)")
       ->group("Pictures");
   sub->add_option("--zoom", a->zoom, "enlarge the PNGs by this integer factor")->capture_default_str()->group("Pictures");
+  sub->add_option("--colormap", a->colormap, "heat maps: red-blue (signed), reds (absolute values), grey")
+      ->capture_default_str()
+      ->group("Pictures");
+  sub->add_option("--normalize", a->normalization, "heat maps: symmetric (s / max|s|) or absolute (|s| / max|s|)")
+      ->capture_default_str()
+      ->group("Pictures");
+  sub->add_option("--overlay", a->overlay, "lay heat maps over the input in greys with this opacity in (0, 1); 0 or 1: no overlay")
+      ->capture_default_str()
+      ->group("Pictures");
   add_method_options(*sub, a->method);
   a->input.add_to(*sub);
   sub->callback([a, &global] {
     std::vector<const MethodInfo*> chosen;
     for (const std::string& name : a->methods) chosen.push_back(&method(name));
     if (a->zoom < 1 || a->zoom > 64) usage_error("--zoom must be in 1..64, got {}", a->zoom);
+    const io::HeatmapStyle style = heatmap_style(*a);
     const Graph<float> net = load_network(a->model);
+    if (a->overlay > 0 && a->overlay < 1 && !drawable(net.input_shape(), Picture::signal)) {
+      detail::fail<Error>("--overlay: the model's input {} is not an image of 1 or 3 channels", net.input_shape());
+    }
     const Index outputs = net.shape_at(net.size()).size();
     const Target target = parse_target(a->target, outputs);
     std::optional<Patterns<float>> patterns;
@@ -133,7 +193,9 @@ void add_explain(CLI::App& app, const GlobalOptions& global) {
       for (Index j = 0; j < in.x.size(); ++j) {
         const std::string stem = fmt::format("{}.{}", names[static_cast<std::size_t>(j)], chosen[k]->name);
         io::save_npy(Batch<float>(shape, r.attribution.data.col(j)), a->out / (stem + ".npy"));
-        if (drawable(shape, kind)) io::write_png(io::upscale(picture(r.attribution, j, kind, scale), a->zoom), a->out / (stem + ".png"));
+        if (drawable(shape, kind)) {
+          io::write_png(io::upscale(picture(r.attribution, in.x, j, kind, scale, style, a->overlay), a->zoom), a->out / (stem + ".png"));
+        }
       }
     }
     const auto class_name = [&](Index c) {
@@ -149,21 +211,29 @@ void add_explain(CLI::App& app, const GlobalOptions& global) {
       io::ImageGrid grid;
       grid.title = fmt::format("{} explained", a->model.filename().string());
       grid.columns = {"input"};
-      for (const MethodInfo* m : chosen) grid.columns.emplace_back(m->name);
       grid.tile_scale = std::max<Index>(1, 112 / std::max(shape.h, shape.w));
+      const Index line_chars = grid.tile_scale * shape.w / 7;  // about 7 px per bold 12 px character
+      for (const MethodInfo* m : chosen) grid.columns.push_back(wrap_at_hyphens(m->name, line_chars));
       grid.label_width = 200;
       for (Index j = 0; j < in.x.size(); ++j) {
         const Index c = results[0].targets[static_cast<std::size_t>(j)];
         io::GridRow row;
         row.label = {names[static_cast<std::size_t>(j)], class_name(c), fmt::format("p = {:.1f} %", 100 * p(c, j))};
-        const auto sample = in.x.sample(j);
-        row.tiles.push_back(io::input_image(sample, shape, sample.minCoeff(), std::max(sample.maxCoeff(), sample.minCoeff() + 1e-6f)));
-        for (std::size_t k = 0; k < chosen.size(); ++k) row.tiles.push_back(picture(results[k].attribution, j, chosen[k]->picture, {}));
+        row.tiles.push_back(input_picture(in.x, j));
+        for (std::size_t k = 0; k < chosen.size(); ++k) {
+          row.tiles.push_back(picture(results[k].attribution, in.x, j, chosen[k]->picture, {}, style, a->overlay));
+        }
         grid.rows.push_back(std::move(row));
       }
-      grid.legends.push_back({"heat maps: relevance per pixel", io::heatmap_colorbar(300, 14), "-max|r|", "0", "+max|r|"});
+      const bool absolute = style.scaling == io::HeatmapScaling::absolute;
+      grid.legends.push_back({absolute ? "heat maps: |relevance| per pixel" : "heat maps: relevance per pixel",
+                              io::heatmap_colorbar(300, 14, style), absolute ? "0" : "-max|r|", absolute ? "max|r| / 2" : "0",
+                              "+max|r|"});
       grid.legends.push_back({"signals: per channel", io::signal_colorbar(300, 14), "-max|x|", "0", "+max|x|"});
       grid.notes = {"Every tile is scaled to its own maximum; inputs are stretched from their minimum to their maximum."};
+      if (a->overlay > 0 && a->overlay < 1) {
+        grid.notes.push_back(fmt::format("Heat maps are laid over the input in greys with opacity {}.", a->overlay));
+      }
       io::write_grid_svg(grid, a->out / "grid.svg");
     }
     if (!global.quiet) {

@@ -10,6 +10,10 @@
 //   channels' values s, t = s / max|s| in [-1, 1], coloured by diverging_color(t):
 //   blue for negative, white for 0, red for positive.
 // - input: u = (v - low) / (high - low), clamped to [0, 1].
+// Heat maps can take another colour map and normalisation (HeatmapStyle): t = s / max|s|
+// (symmetric, the default) or |s| / max|s| (absolute), coloured red-blue (the diverging
+// map above), reds (sequential, white at 0: always shows |t|) or grey (t / 2 + 1/2); and
+// blend() lays one image over another (a heat map over its greyscale() input) with an alpha.
 // max|.| is taken over the image itself (Scale::per_image(), the default) or given
 // (Scale::fixed(m), e.g. shared_signal_scale() of a batch, so that several images share
 // one scale). u in [0, 1] becomes the byte round(255 u).
@@ -80,6 +84,50 @@ struct Scale {
   return c;
 }
 
+/// The sequential colour map of absolute values, t in [0, 1] (|t| of a signed value,
+/// clamped): piecewise linear in sRGB through ColorBrewer's 5-class Reds after white,
+/// (255, 255, 255) at 0, (252, 174, 145) at 1/4, (251, 106, 74) at 1/2, (222, 45, 38) at
+/// 3/4, (165, 15, 21) at 1.
+[[nodiscard]] inline Rgb sequential_color(double t) {
+  static constexpr std::array<std::array<double, 3>, 5> anchors{
+      {{255, 255, 255}, {252, 174, 145}, {251, 106, 74}, {222, 45, 38}, {165, 15, 21}}};
+  const double x = std::min(std::abs(t), 1.0) * 4.0;  // [0, 4]
+  const auto i = static_cast<std::size_t>(std::min(3.0, std::floor(x)));
+  const double f = x - static_cast<double>(i);
+  Rgb c;
+  std::uint8_t* out[] = {&c.r, &c.g, &c.b};
+  for (std::size_t k = 0; k < 3; ++k) {
+    *out[k] = static_cast<std::uint8_t>(std::lround(anchors[i][k] + f * (anchors[i + 1][k] - anchors[i][k])));
+  }
+  return c;
+}
+
+/// The colour maps of heat maps: `red_blue` = diverging_color (signed), `reds` =
+/// sequential_color (absolute values), `grey` = the signal greys, t / 2 + 1/2.
+enum class Colormap { red_blue, reds, grey };
+
+/// How a heat map's per-pixel sums s become t: s / max|s| in [-1, 1] (`symmetric`) or
+/// |s| / max|s| in [0, 1] (`absolute`, the sign dropped).
+enum class HeatmapScaling { symmetric, absolute };
+
+struct HeatmapStyle {
+  Colormap colormap = Colormap::red_blue;
+  HeatmapScaling scaling = HeatmapScaling::symmetric;
+};
+
+/// The colour of t (in [-1, 1], clamped) under a colour map.
+[[nodiscard]] inline Rgb colormap_color(Colormap map, double t) {
+  switch (map) {
+    case Colormap::red_blue: return diverging_color(t);
+    case Colormap::reds: return sequential_color(t);
+    case Colormap::grey: {
+      const std::uint8_t g = to_byte(std::clamp(t, -1.0, 1.0) / 2 + 0.5);
+      return {g, g, g};
+    }
+  }
+  detail::fail<ConfigError>("colormap_color(): unknown colour map {}", static_cast<int>(map));
+}
+
 }  // namespace patternnet::io
 
 namespace patternnet::detail::image {
@@ -143,19 +191,52 @@ template <class V>
 }
 
 /// An attribution as a heat map (see the file comment): the per-pixel channel sum s,
-/// coloured by diverging_color(s / max|s|). A sample of all zeros is white. Any number of
-/// channels. Throws ShapeError (size), NumericError.
+/// coloured by diverging_color(s / max|s|), or as `style` says. A sample of all zeros is
+/// the colour of t = 0. Any number of channels. Throws ShapeError (size), NumericError.
 template <class V>
-[[nodiscard]] Image heatmap_image(const Eigen::MatrixBase<V>& sample, Shape shape, Scale scale = {}) {
+[[nodiscard]] Image heatmap_image(const Eigen::MatrixBase<V>& sample, Shape shape, Scale scale = {},
+                                  HeatmapStyle style = {}) {
   detail::image::check_image_sample(sample, shape, "heatmap_image()", true);
   const Eigen::MatrixXd s = pixel_sums(sample, shape);
   double m = scale.max_abs > 0 ? scale.max_abs : s.cwiseAbs().maxCoeff();
   if (m == 0) m = 1;
+  const bool absolute = style.scaling == HeatmapScaling::absolute;
   Image img(shape.w, shape.h);
   for (Index y = 0; y < shape.h; ++y) {
-    for (Index x = 0; x < shape.w; ++x) img.at(y, x) = diverging_color(s(y, x) / m);
+    for (Index x = 0; x < shape.w; ++x) {
+      img.at(y, x) = colormap_color(style.colormap, (absolute ? std::abs(s(y, x)) : s(y, x)) / m);
+    }
   }
   return img;
+}
+
+/// The image in greys: per pixel the luma round(0.299 r + 0.587 g + 0.114 b) (ITU-R BT.601).
+[[nodiscard]] inline Image greyscale(const Image& img) {
+  Image out = img;
+  for (Rgb& p : out.pixels) {
+    const auto y = static_cast<std::uint8_t>(std::lround(0.299 * p.r + 0.587 * p.g + 0.114 * p.b));
+    p = {y, y, y};
+  }
+  return out;
+}
+
+/// `top` laid over `bottom` with opacity alpha in [0, 1]: per channel
+/// round((1 - alpha) bottom + alpha top). Throws ShapeError for images of different
+/// sizes, ConfigError for alpha outside [0, 1].
+[[nodiscard]] inline Image blend(const Image& top, const Image& bottom, double alpha) {
+  if (top.width != bottom.width || top.height != bottom.height) {
+    detail::fail<ShapeError>("blend(): the images are {} x {} and {} x {}", top.width, top.height, bottom.width, bottom.height);
+  }
+  if (!(alpha >= 0 && alpha <= 1)) detail::fail<ConfigError>("blend(): alpha must be in [0, 1], got {}", alpha);
+  Image out(top.width, top.height);
+  const auto mix = [alpha](std::uint8_t t, std::uint8_t b) {
+    return static_cast<std::uint8_t>(std::lround((1 - alpha) * b + alpha * t));
+  };
+  for (std::size_t i = 0; i < out.pixels.size(); ++i) {
+    const Rgb t = top.pixels[i], b = bottom.pixels[i];
+    out.pixels[i] = {mix(t.r, b.r), mix(t.g, b.g), mix(t.b, b.b)};
+  }
+  return out;
 }
 
 /// max|v| over every value of a batch: one signal scale shared by all its samples.
@@ -183,11 +264,14 @@ template <class T>
   return out;
 }
 
-/// A horizontal colour bar of the heat-map colours, t from -1 (left) to +1 (right).
-[[nodiscard]] inline Image heatmap_colorbar(Index width, Index height) {
+/// A horizontal colour bar of the heat-map colours, t from -1 (left) to +1 (right), or
+/// from 0 to +1 with absolute normalisation.
+[[nodiscard]] inline Image heatmap_colorbar(Index width, Index height, HeatmapStyle style = {}) {
+  const double low = style.scaling == HeatmapScaling::absolute ? 0.0 : -1.0;
   Image img(width, height);
   for (Index x = 0; x < width; ++x) {
-    const Rgb c = diverging_color(width > 1 ? -1.0 + 2.0 * static_cast<double>(x) / static_cast<double>(width - 1) : 0.0);
+    const double u = width > 1 ? static_cast<double>(x) / static_cast<double>(width - 1) : 0.5;
+    const Rgb c = colormap_color(style.colormap, low + (1.0 - low) * u);
     for (Index y = 0; y < height; ++y) img.at(y, x) = c;
   }
   return img;
