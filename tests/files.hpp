@@ -38,4 +38,7 @@ inline void write_bytes(const std::filesystem::path& p, std::vector<char> bytes,
   std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+/// Writes `text` as it is.
+inline void write_text(const std::filesystem::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
 }  // namespace support

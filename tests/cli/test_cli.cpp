@@ -152,6 +152,29 @@ TEST_CASE("fit, explain and rho give the API's numbers on the same PNGs") {
     CHECK(png.pixels != heat.pixels);
   }
 
+  // Targets from a classes file (the true class k of fashion_k, in a line and comma mix):
+  // the API's explanation of those classes, which differ from the argmax for most inputs.
+  const fs::path classes = dir.path / "classes.txt";
+  support::write_text(classes, "3, 1,2\n\n0\n4,5,6,7,8\n9\n");
+  const Run tf = run_cli(dir, fmt::format("explain {} {} {} --method gradient --target-file {} -o {}", model, images, norm,
+                                             classes.string(), (dir.path / "classes").string()));
+  REQUIRE(tf.status == 0);
+  const std::vector<pn::Index> true_classes{3, 1, 2, 0, 4, 5, 6, 7, 8, 9};
+  const auto by_class = pn::explain(net, pn::rules::Gradient{}, x, pn::Target::indices(true_classes));
+  for (int k = 0; k < 3; ++k) {
+    CHECK(pn::io::load_npy<float>((dir.path / "classes" / names[k]).string() + ".gradient.npy").data.col(0) ==
+          by_class.attribution.data.col(columns[k]));
+  }
+  CHECK(by_class.attribution.data.col(0) != grad.attribution.data.col(0));  // class 3, not the argmax 0
+  // The same classes as an IDX label file (magic 0x00000801, count 10, one byte each).
+  std::string idx_bytes{'\0', '\0', '\x08', '\x01', '\0', '\0', '\0', '\x0a'};
+  for (const pn::Index c : true_classes) idx_bytes.push_back(static_cast<char>(c));
+  support::write_text(dir.path / "classes.idx", idx_bytes);
+  REQUIRE(run_cli(dir, fmt::format("explain {} {} {} --method gradient --target-file {} -o {}", model, images, norm,
+                                    (dir.path / "classes.idx").string(), (dir.path / "classes_idx").string())).status == 0);
+  CHECK(pn::io::load_npy<float>((dir.path / "classes_idx" / names[0]).string() + ".gradient.npy").data.col(0) ==
+        by_class.attribution.data.col(0));
+
   // The same inputs as a .npy array give the same explanation.
   pn::io::save_npy(x, dir.path / "inputs.npy");
   const Run npy = run_cli(dir, fmt::format("explain {} {} --method gradient -o {}", model,
@@ -265,6 +288,12 @@ TEST_CASE("bad invocations fail with one line naming the problem, and the exit s
   REQUIRE(run_cli(dir, fmt::format("fit {} --estimator filter {} -o {}", chain, data + "/onnx/chain_opset17.input.npy",
                                       other.string())).status == 0);
 
+  const fs::path classes = dir.path / "classes.txt", bad_classes = dir.path / "bad_classes.txt",
+                 word_classes = dir.path / "word_classes.txt";
+  support::write_text(classes, "0\n1\n2\n");
+  support::write_text(bad_classes, "0,1,2,3,4\n5,6,7,8,10\n");
+  support::write_text(word_classes, "Coat\n");
+
   struct Case {
     std::string args;
     int status;
@@ -294,6 +323,14 @@ TEST_CASE("bad invocations fail with one line naming the problem, and the exit s
       {"fit " + model + " " + npy.string() + " -o " + kept.string(), 1,
        "'" + npy.string() + "' holds samples of shape [5, 1, 1], the model's input is [1, 28, 28]"},
       {"fit " + model + " " + data + "/missing.png -o " + kept.string(), 1, "cannot open input '" + data + "/missing.png'"},
+      {"explain " + model + " " + images + " --method gradient --target 1 --target-file " + classes.string() + " -o " +
+           dir.path.string(), 2, "--target excludes --target-file"},
+      {"explain " + model + " " + images + " --method gradient --target-file " + classes.string() + " -o " +
+           dir.path.string(), 1, "classes file '" + classes.string() + "' has 3 classes for 10 inputs"},
+      {"explain " + model + " " + images + " --method gradient --target-file " + bad_classes.string() + " -o " +
+           dir.path.string(), 1, "classes file '" + bad_classes.string() + "', line 2: class 10 is out of range: the model has 10 outputs"},
+      {"explain " + model + " " + images + " --method gradient --target-file " + word_classes.string() + " -o " +
+           dir.path.string(), 1, "classes file '" + word_classes.string() + "', line 1: 'Coat' is not a class index"},
       {"fit " + model + " " + images + " -o " + (dir.path / "none" / "p.pnp").string(), 1,
        "the directory '" + (dir.path / "none").string() + "' does not exist"},
       {"explain " + model + " " + images + " --method pattern-attribution --patterns " + other.string() + " -o " +

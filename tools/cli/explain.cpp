@@ -23,7 +23,7 @@ namespace patternnet::cli {
 namespace {
 
 struct ExplainArguments {
-  std::filesystem::path model, out, patterns, labels;
+  std::filesystem::path model, out, patterns, labels, classes;
   std::vector<std::filesystem::path> inputs;
   std::vector<std::string> methods;
   std::string target = "argmax";
@@ -144,8 +144,11 @@ void add_explain(CLI::App& app, const GlobalOptions& global) {
       ->delimiter(',');
   sub->add_option("-o,--output", a->out, "the directory to write to (created if missing)")->required();
   sub->add_option("--patterns", a->patterns, "the pattern file of pattern-net and pattern-attribution (patternnet fit)");
-  sub->add_option("--target", a->target, "the output explained: argmax (the top class of each input) or an index")
-      ->capture_default_str();
+  auto* target = sub->add_option("--target", a->target, "the output explained: argmax (the top class of each input) or an index")
+                     ->capture_default_str();
+  sub->add_option("--target-file", a->classes,
+                  "explain each input's class from this file: IDX labels, or class indices one per line or comma-separated")
+      ->excludes(target);
   sub->add_option("--labels", a->labels, "class names, one per line (line k names output k)");
   sub->add_flag("--shared-scale", a->shared_scale, "one colour scale per method over all inputs (default: per image)")
       ->group("Pictures");
@@ -171,11 +174,12 @@ void add_explain(CLI::App& app, const GlobalOptions& global) {
       detail::fail<Error>("--overlay: the model's input {} is not an image of 1 or 3 channels", net.input_shape());
     }
     const Index outputs = net.shape_at(net.size()).size();
-    const Target target = parse_target(a->target, outputs);
+    Target target = parse_target(a->target, outputs);
     std::optional<Patterns<float>> patterns;
     if (!a->patterns.empty()) patterns = io::load_patterns(a->patterns, net);
     const std::vector<std::string> labels = read_labels(a->labels);
     const Inputs in = load_inputs(a->inputs, net.input_shape(), a->input.options());
+    if (!a->classes.empty()) target = Target::indices(load_classes(a->classes, in.x.size(), outputs));
     const std::vector<std::string> names = unique_names(in.names);
     const Eigen::MatrixXd p = detail::probabilities(net, in.x);
     std::filesystem::create_directories(a->out);

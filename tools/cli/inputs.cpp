@@ -160,6 +160,53 @@ Inputs load_inputs(const std::vector<fs::path>& paths, Shape shape, const InputO
   return in;
 }
 
+std::vector<Index> load_classes(const fs::path& file, Index count, Index outputs) {
+  const std::string head = first_bytes(file, 4, "classes file");
+  const bool idx = head.size() == 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08;
+  const bool gzip = head.size() >= 2 && static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b;
+  std::vector<Index> classes;
+  std::vector<Index> lines;  // of a text file's classes, for the messages
+  if (idx || gzip) {
+    classes = io::read_idx_labels(file);
+  } else {
+    std::ifstream in(file);
+    std::string line;
+    for (Index number = 1; static_cast<Index>(classes.size()) < count && std::getline(in, line); ++number) {
+      for (std::size_t start = 0; start <= line.size();) {
+        const std::size_t end = std::min(line.find(',', start), line.size());
+        std::string part = line.substr(start, end - start);
+        start = end + 1;
+        part.erase(0, part.find_first_not_of(" \t\r"));
+        part.erase(part.find_last_not_of(" \t\r") + 1);
+        if (part.empty()) continue;
+        std::size_t used = 0;
+        long long c = -1;
+        try {
+          c = std::stoll(part, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != part.size()) {
+          detail::fail<FormatError>("classes file '{}', line {}: '{}' is not a class index", file.string(), number, part);
+        }
+        classes.push_back(static_cast<Index>(c));
+        lines.push_back(number);
+      }
+    }
+  }
+  if (static_cast<Index>(classes.size()) < count) {
+    detail::fail<Error>("classes file '{}' has {} classes for {} inputs", file.string(), classes.size(), count);
+  }
+  classes.resize(static_cast<std::size_t>(count));
+  for (std::size_t k = 0; k < classes.size(); ++k) {
+    if (classes[k] < 0 || classes[k] >= outputs) {
+      detail::fail<Error>("classes file '{}', {} {}: class {} is out of range: the model has {} outputs", file.string(),
+                          lines.empty() ? "entry" : "line", lines.empty() ? static_cast<Index>(k) : lines[k], classes[k], outputs);
+    }
+  }
+  return classes;
+}
+
 std::array<double, 3> per_channel(const std::string& option, const std::string& text) {
   std::vector<double> v;
   std::size_t start = 0;

@@ -42,6 +42,13 @@ struct Inputs {
 [[nodiscard]] Inputs load_inputs(const std::vector<std::filesystem::path>& paths, Shape shape,
                                  const InputOptions& options = {});
 
+/// The class of each input, in the order of the inputs: an IDX label file (plain or gzip,
+/// told by its first bytes, as Fashion-MNIST's) or a text file of class indices separated
+/// by newlines or commas. The first `count` are returned. Throws Error / FormatError naming
+/// the file (and the line of a text file) for fewer than `count` classes, or one that is
+/// not an index in [0, outputs).
+[[nodiscard]] std::vector<Index> load_classes(const std::filesystem::path& file, Index count, Index outputs);
+
 /// "0.5" or "0.485,0.456,0.406": one value for every channel, or one per RGB channel.
 /// Throws UsageError naming `option`.
 [[nodiscard]] std::array<double, 3> per_channel(const std::string& option, const std::string& text);
