@@ -37,16 +37,10 @@ struct ExplainArguments {
 
 Target parse_target(const std::string& text, Index outputs) {
   if (text == "argmax") return Target::argmax();
-  std::size_t used = 0;
-  long long c = -1;
-  try {
-    c = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size()) usage_error("--target: '{}' is neither 'argmax' nor an output index", text);
-  if (c < 0 || c >= outputs) usage_error("--target {} is out of range: the model has {} outputs", c, outputs);
-  return Target::index(static_cast<Index>(c));
+  const std::optional<long long> c = parse_integer(text);
+  if (!c) usage_error("--target: '{}' is neither 'argmax' nor an output index", text);
+  if (*c < 0 || *c >= outputs) usage_error("--target {} is out of range: the model has {} outputs", *c, outputs);
+  return Target::index(static_cast<Index>(*c));
 }
 
 std::vector<std::string> read_labels(const std::filesystem::path& file) {

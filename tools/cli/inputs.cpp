@@ -160,6 +160,18 @@ Inputs load_inputs(const std::vector<fs::path>& paths, Shape shape, const InputO
   return in;
 }
 
+std::optional<long long> parse_integer(const std::string& text) {
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size() || text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  return v;
+}
+
 std::vector<Index> load_classes(const fs::path& file, Index count, Index outputs) {
   const std::string head = first_bytes(file, 4, "classes file");
   const bool idx = head.size() == 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08;
@@ -179,17 +191,9 @@ std::vector<Index> load_classes(const fs::path& file, Index count, Index outputs
         part.erase(0, part.find_first_not_of(" \t\r"));
         part.erase(part.find_last_not_of(" \t\r") + 1);
         if (part.empty()) continue;
-        std::size_t used = 0;
-        long long c = -1;
-        try {
-          c = std::stoll(part, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != part.size()) {
-          detail::fail<FormatError>("classes file '{}', line {}: '{}' is not a class index", file.string(), number, part);
-        }
-        classes.push_back(static_cast<Index>(c));
+        const std::optional<long long> c = parse_integer(part);
+        if (!c) detail::fail<FormatError>("classes file '{}', line {}: '{}' is not a class index", file.string(), number, part);
+        classes.push_back(static_cast<Index>(*c));
         lines.push_back(number);
       }
     }

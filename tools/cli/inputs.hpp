@@ -9,6 +9,7 @@
 #include <patternnet/network/graph.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,10 @@ struct Inputs {
 /// the file (and the line of a text file) for fewer than `count` classes, or one that is
 /// not an index in [0, outputs).
 [[nodiscard]] std::vector<Index> load_classes(const std::filesystem::path& file, Index count, Index outputs);
+
+/// The integer `text` is, all of it (no sign or space around it other than a leading '-'),
+/// or nothing.
+[[nodiscard]] std::optional<long long> parse_integer(const std::string& text);
 
 /// "0.5" or "0.485,0.456,0.406": one value for every channel, or one per RGB channel.
 /// Throws UsageError naming `option`.

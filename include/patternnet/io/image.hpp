@@ -66,6 +66,27 @@ struct Scale {
   return static_cast<std::uint8_t>(std::lround(255.0 * std::clamp(u, 0.0, 1.0)));
 }
 
+}  // namespace patternnet::io
+
+namespace patternnet::detail::image {
+
+/// The colour at x in [0, 4] of the ramp that is linear in sRGB between five anchors at
+/// x = 0, 1, 2, 3, 4.
+[[nodiscard]] inline io::Rgb ramp(const std::array<std::array<double, 3>, 5>& anchors, double x) {
+  const auto i = static_cast<std::size_t>(std::min(3.0, std::floor(x)));
+  const double f = x - static_cast<double>(i);
+  io::Rgb c;
+  std::uint8_t* out[] = {&c.r, &c.g, &c.b};
+  for (std::size_t k = 0; k < 3; ++k) {
+    *out[k] = static_cast<std::uint8_t>(std::lround(anchors[i][k] + f * (anchors[i + 1][k] - anchors[i][k])));
+  }
+  return c;
+}
+
+}  // namespace patternnet::detail::image
+
+namespace patternnet::io {
+
 /// The diverging colour map of heat maps, t in [-1, 1] (clamped): piecewise linear in
 /// sRGB through ColorBrewer's RdBu anchors, dark blue (5, 48, 97) at -1, (67, 147, 195)
 /// at -1/2, white (255, 255, 255) exactly at 0, (214, 96, 77) at 1/2, dark red (103, 0, 31)
@@ -73,15 +94,7 @@ struct Scale {
 [[nodiscard]] inline Rgb diverging_color(double t) {
   static constexpr std::array<std::array<double, 3>, 5> anchors{
       {{5, 48, 97}, {67, 147, 195}, {255, 255, 255}, {214, 96, 77}, {103, 0, 31}}};
-  const double x = (std::clamp(t, -1.0, 1.0) + 1.0) * 2.0;  // [0, 4]
-  const auto i = static_cast<std::size_t>(std::min(3.0, std::floor(x)));
-  const double f = x - static_cast<double>(i);
-  Rgb c;
-  std::uint8_t* out[] = {&c.r, &c.g, &c.b};
-  for (std::size_t k = 0; k < 3; ++k) {
-    *out[k] = static_cast<std::uint8_t>(std::lround(anchors[i][k] + f * (anchors[i + 1][k] - anchors[i][k])));
-  }
-  return c;
+  return detail::image::ramp(anchors, (std::clamp(t, -1.0, 1.0) + 1.0) * 2.0);
 }
 
 /// The sequential colour map of absolute values, t in [0, 1] (|t| of a signed value,
@@ -91,15 +104,7 @@ struct Scale {
 [[nodiscard]] inline Rgb sequential_color(double t) {
   static constexpr std::array<std::array<double, 3>, 5> anchors{
       {{255, 255, 255}, {252, 174, 145}, {251, 106, 74}, {222, 45, 38}, {165, 15, 21}}};
-  const double x = std::min(std::abs(t), 1.0) * 4.0;  // [0, 4]
-  const auto i = static_cast<std::size_t>(std::min(3.0, std::floor(x)));
-  const double f = x - static_cast<double>(i);
-  Rgb c;
-  std::uint8_t* out[] = {&c.r, &c.g, &c.b};
-  for (std::size_t k = 0; k < 3; ++k) {
-    *out[k] = static_cast<std::uint8_t>(std::lround(anchors[i][k] + f * (anchors[i + 1][k] - anchors[i][k])));
-  }
-  return c;
+  return detail::image::ramp(anchors, std::min(std::abs(t), 1.0) * 4.0);
 }
 
 /// The colour maps of heat maps: `red_blue` = diverging_color (signed), `reds` =
