@@ -16,7 +16,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cmath>
 #include <filesystem>
 
 namespace pn = patternnet;
@@ -68,11 +67,9 @@ int main(int argc, char** argv) try {
   const std::size_t layers = quality[0].layers.size();
   for (std::size_t i = 0; i < layers; ++i) {
     const auto& l = quality[0].layers[i];
-    fmt::print("  {:<18}", fmt::format("{} {} (K={})", l.layer, l.layer_type, held_out.at(l.layer).inputs()));
+    fmt::print("  {:<18}", fmt::format("{} {} (K={})", l.layer, l.layer_type, l.regressors));
     for (const auto& q : quality) fmt::print("{:>18}", fmt::format("{:.4f} ({:.3f})", *q.layers[i].mean, *q.layers[i].sd));
-    // A least-squares fit on K regressors from n samples reaches R^2 ~ K / n by chance alone.
-    const auto& m = held_out.at(l.layer);
-    fmt::print("{:>14.4f}\n", 1 - std::sqrt(static_cast<double>(m.inputs()) / m.count));
+    fmt::print("{:>14.4f}\n", l.chance_floor());
   }
   fmt::print("  S_x: not applicable in every layer (the distractor estimate x - S(x) is 0).\n"
              "  chance floor: 1 - sqrt(K / n), the rho of an estimator leaving no correlation with y at all,\n"
@@ -116,8 +113,7 @@ int main(int argc, char** argv) try {
   }
   std::vector<std::pair<double, double>> floor;
   for (std::size_t i = 0; i < layers; ++i) {
-    const auto& m = held_out.at(quality[0].layers[i].layer);
-    floor.emplace_back(static_cast<double>(i), 1 - std::sqrt(static_cast<double>(m.inputs()) / m.count));
+    floor.emplace_back(static_cast<double>(i), quality[0].layers[i].chance_floor());
   }
   panel.polyline(floor, "#bcbd22", 1.5, "2,3", false);
   panel.legend(4, "#bcbd22", "chance floor", "2,3");

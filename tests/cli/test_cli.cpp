@@ -192,18 +192,22 @@ TEST_CASE("fit, explain and rho give the API's numbers on the same PNGs") {
   std::istringstream csv(rho.out);
   std::string line;
   std::getline(csv, line);
-  CHECK(line == "layer,type,neurons,evaluated,constant,mean,sd,min,max");
+  CHECK(line == "layer,type,neurons,evaluated,constant,mean,sd,min,max,chance_floor");
   for (const auto& layer : q.layers) {
     REQUIRE(std::getline(csv, line));
     CHECK(line.starts_with(fmt::format("{},{},{},{},", layer.layer, layer.layer_type, layer.neurons, layer.evaluated.size())));
     std::vector<std::string> fields;
     std::istringstream row(line);
     for (std::string f; std::getline(row, f, ',');) fields.push_back(f);
-    REQUIRE(fields.size() == 9);
+    REQUIRE(fields.size() == 10);
     REQUIRE(layer.mean.has_value());
     CHECK(std::stod(fields[5]) == Approx(*layer.mean).epsilon(1e-5));
+    CHECK(std::stod(fields[9]) == Approx(layer.chance_floor()).epsilon(1e-5));
   }
   CHECK_FALSE(std::getline(csv, line));
+  // Ten images are fewer samples than the dense node's 784 inputs: warned, and its floor is 0.
+  CHECK(q.layers.back().chance_floor() == 0);
+  CHECK_THAT(rho.err, Catch::Contains("warning: node 10 (Dense): 10 samples for 784 inputs per neuron are too few"));
 }
 
 TEST_CASE("fit --shard on three shards, then merge, gives the patterns of one pass") {

@@ -197,6 +197,39 @@ TEST_CASE("rho is in [0, 1]: random directions score low, the true direction ~ 1
   CHECK(sum / 8 < 0.3);
 }
 
+TEST_CASE("regressors K, samples n, chance floor 1 - sqrt(K / n); rho ~ 0 from no more samples than inputs") {
+  // Conv2D: K = channels x kernel = 2 x 3 x 3, n = positions x images = (4 x 3) x 60.
+  pn::Sequential<double> conv{pn::Conv2D<double>(2, 3, 3, pn::Stride{2}, pn::Padding{1})};
+  conv.set_input_shape({2, 7, 6});
+  support::randomize(conv, 4);
+  const pn::Batch<double> images({2, 7, 6}, support::random_matrix<double>(84, 60, 5, -0.5, 1.5));
+  const auto qc = pn::signal_quality(conv, pn::fit_patterns<est::TwoComponent>(conv, pn::batches(images, 16)),
+                                     pn::batches(images, 16));
+  CHECK(qc.layers[0].regressors == 18);
+  CHECK(qc.layers[0].samples == 720);
+  CHECK(qc.layers[0].chance_floor() == Approx(0.841886117).epsilon(1e-9));
+
+  // Dense, K = 20: S_a fitted on 1000 samples scores ~ the floor on 2000 held-out ones,
+  // and ~ 0 on 15, from which the regression in rho fits y exactly.
+  pn::Sequential<double> dense{pn::Dense<double>(20, 3)};
+  dense.set_input_shape({20, 1, 1});
+  support::randomize(dense, 11);
+  auto samples = [](pn::Index n, unsigned seed) {
+    return pn::Batch<double>({20, 1, 1}, support::random_matrix<double>(20, n, seed));
+  };
+  const pn::Batch<double> train = samples(1000, 12), held_out = samples(2000, 13), tiny = samples(15, 14);
+  const auto p = pn::fit_patterns<est::Linear>(dense, pn::batches(train, 250));
+  const auto many = pn::signal_quality(dense, p, pn::batches(held_out, 500));
+  const auto few = pn::signal_quality(dense, p, pn::batches(tiny, 15));
+  CHECK(many.layers[0].chance_floor() == Approx(0.9).epsilon(1e-12));
+  CHECK(few.layers[0].samples == 15);
+  CHECK(few.layers[0].chance_floor() == 0);
+  for (std::size_t f = 0; f < 3; ++f) {
+    CHECK(many.layers[0].rho[f] > 0.8);
+    CHECK(few.layers[0].rho[f] < 1e-6);
+  }
+}
+
 TEST_CASE("the neuron subset gives the exact per-neuron values of the neurons it picks") {
   pn::Sequential<double> net{pn::Dense<double>(6, 20)};
   net.set_input_shape({6, 1, 1});

@@ -29,29 +29,34 @@ std::string number(const std::optional<double>& v, const char* none) {
 
 void print(const SignalQuality& q, const std::string& format) {
   if (format == "csv") {
-    fmt::print("layer,type,neurons,evaluated,constant,mean,sd,min,max\n");
+    fmt::print("layer,type,neurons,evaluated,constant,mean,sd,min,max,chance_floor\n");
     for (const LayerSignalQuality& l : q.layers) {
-      fmt::print("{},{},{},{},{},{},{},{},{}\n", l.layer, l.layer_type, l.neurons, l.evaluated.size(), l.constant.size(),
-                 number(l.mean, ""), number(l.sd, ""), number(l.min, ""), number(l.max, ""));
+      fmt::print("{},{},{},{},{},{},{},{},{},{:.6g}\n", l.layer, l.layer_type, l.neurons, l.evaluated.size(),
+                 l.constant.size(), number(l.mean, ""), number(l.sd, ""), number(l.min, ""), number(l.max, ""),
+                 l.chance_floor());
     }
   } else if (format == "json") {
     fmt::print("{{\n  \"estimator\": \"{}\",\n  \"rank_tolerance\": {},\n  \"layers\": [", q.estimator, q.rank_tolerance);
     for (std::size_t i = 0; i < q.layers.size(); ++i) {
       const LayerSignalQuality& l = q.layers[i];
       fmt::print("{}\n    {{\"layer\": {}, \"type\": \"{}\", \"neurons\": {}, \"evaluated\": {}, \"constant\": {}, "
-                 "\"mean\": {}, \"sd\": {}, \"min\": {}, \"max\": {}}}",
+                 "\"mean\": {}, \"sd\": {}, \"min\": {}, \"max\": {}, \"chance_floor\": {:.6g}}}",
                  i ? "," : "", l.layer, l.layer_type, l.neurons, l.evaluated.size(), l.constant.size(),
-                 number(l.mean, "null"), number(l.sd, "null"), number(l.min, "null"), number(l.max, "null"));
+                 number(l.mean, "null"), number(l.sd, "null"), number(l.min, "null"), number(l.max, "null"),
+                 l.chance_floor());
     }
     fmt::print("\n  ]\n}}\n");
   } else {
     fmt::print("rho(S) of the {} patterns (rank tolerance {:g})\n", q.estimator, q.rank_tolerance);
-    fmt::print("{:>5}  {:<8} {:>8} {:>10} {:>12} {:>12} {:>12} {:>12}\n", "layer", "type", "neurons", "evaluated", "mean",
-               "sd", "min", "max");
+    fmt::print("{:>5}  {:<8} {:>8} {:>10} {:>12} {:>12} {:>12} {:>12} {:>13}\n", "layer", "type", "neurons",
+               "evaluated", "mean", "sd", "min", "max", "chance floor");
     for (const LayerSignalQuality& l : q.layers) {
-      fmt::print("{:>5}  {:<8} {:>8} {:>10} {:>12} {:>12} {:>12} {:>12}\n", l.layer, l.layer_type, l.neurons,
-                 l.evaluated.size(), number(l.mean, "-"), number(l.sd, "-"), number(l.min, "-"), number(l.max, "-"));
+      fmt::print("{:>5}  {:<8} {:>8} {:>10} {:>12} {:>12} {:>12} {:>12} {:>13.6g}\n", l.layer, l.layer_type, l.neurons,
+                 l.evaluated.size(), number(l.mean, "-"), number(l.sd, "-"), number(l.min, "-"), number(l.max, "-"),
+                 l.chance_floor());
     }
+    fmt::print("chance floor: 1 - sqrt(K / n), about the rho of patterns that leave no signal in the distractor,\n"
+               "on n samples for K inputs per neuron (a regression on K inputs fits R^2 ~ K / n by chance)\n");
   }
 }
 
@@ -84,7 +89,17 @@ void add_rho(CLI::App& app, const GlobalOptions& global) {
     q.moments.input_covariance = true;
     q.moments.progress = progress_bar("rho", global.quiet);
     const NetworkMoments moments = compute_moments(net, batches(in.x, batch_size(a->batch)), q.moments);
-    print(signal_quality(net, patterns, moments, q), a->format);
+    const SignalQuality quality = signal_quality(net, patterns, moments, q);
+    print(quality, a->format);
+    if (global.quiet) return;
+    for (const LayerSignalQuality& l : quality.layers) {
+      if (l.applicable && l.samples <= static_cast<double>(l.regressors)) {
+        fmt::print(stderr,
+                   "patternnet: warning: node {} ({}): {} samples for {} inputs per neuron are too few: the regression "
+                   "in rho can fit y exactly, so rho is about 0 whatever the patterns; evaluate on many more\n",
+                   l.layer, l.layer_type, l.samples, l.regressors);
+      }
+    }
   });
 }
 

@@ -69,8 +69,17 @@ struct LayerSignalQuality {
   std::vector<double> rho;           // rho per evaluated neuron (same order); NaN for those in `constant`
   std::vector<Index> constant;       // evaluated neurons with var(y) = 0 (no rho, excluded)
   std::optional<double> mean, sd, min, max;  // over the evaluated neurons with a rho
+  Index regressors = 0;  // K: the inputs of each neuron (Conv2D: channels x kernel)
+  double samples = 0;    // n: the samples rho was measured on (Conv2D: positions x inputs)
 
   [[nodiscard]] bool subset() const noexcept { return static_cast<Index>(evaluated.size()) < neurons; }
+
+  /// 1 - sqrt(K / n): about the rho of an estimator that leaves no correlation with y at all,
+  /// since the regression of y on K inputs fits R^2 ~ K / n from n samples by chance. 0 when
+  /// n <= K: the regression can then fit y exactly, and rho is about 0 whatever the patterns.
+  [[nodiscard]] double chance_floor() const noexcept {
+    return samples > static_cast<double>(regressors) ? 1 - std::sqrt(static_cast<double>(regressors) / samples) : 0.0;
+  }
 };
 
 /// rho(S) of every Dense and Conv2D layer for one estimator's patterns.
@@ -221,6 +230,8 @@ template <class T>
                                m.neurons(), m.inputs(), w.rows(), w.cols());
     }
     if (m.count == 0) detail::fail<ConfigError>("signal_quality(): the moments hold no samples");
+    q.regressors = m.inputs();
+    q.samples = static_cast<double>(m.count);
     q.evaluated.resize(static_cast<std::size_t>(w.rows()));
     std::iota(q.evaluated.begin(), q.evaluated.end(), Index{0});
     if (options.max_neurons > 0 && options.max_neurons < w.rows()) {
