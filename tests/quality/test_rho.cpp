@@ -197,7 +197,7 @@ TEST_CASE("rho is in [0, 1]: random directions score low, the true direction ~ 1
   CHECK(sum / 8 < 0.3);
 }
 
-TEST_CASE("regressors K, samples n, chance floor 1 - sqrt(K / n); rho ~ 0 from no more samples than inputs") {
+TEST_CASE("regressors K, samples n, chance floor 1 - sqrt(K / n); from no more samples than inputs rho says nothing") {
   // Conv2D: K = channels x kernel = 2 x 3 x 3, n = positions x images = (4 x 3) x 60.
   pn::Sequential<double> conv{pn::Conv2D<double>(2, 3, 3, pn::Stride{2}, pn::Padding{1})};
   conv.set_input_shape({2, 7, 6});
@@ -210,7 +210,8 @@ TEST_CASE("regressors K, samples n, chance floor 1 - sqrt(K / n); rho ~ 0 from n
   CHECK(qc.layers[0].chance_floor() == Approx(0.841886117).epsilon(1e-9));
 
   // Dense, K = 20: S_a fitted on 1000 samples scores ~ the floor on 2000 held-out ones,
-  // and ~ 0 on 15, from which the regression in rho fits y exactly.
+  // and ~ 0 on 15, from which the regression in rho fits y exactly; S_a fitted on those 15
+  // makes their distractor uncorrelated with y, so rho = 1 on them, above the floor of 0.
   pn::Sequential<double> dense{pn::Dense<double>(20, 3)};
   dense.set_input_shape({20, 1, 1});
   support::randomize(dense, 11);
@@ -221,12 +222,15 @@ TEST_CASE("regressors K, samples n, chance floor 1 - sqrt(K / n); rho ~ 0 from n
   const auto p = pn::fit_patterns<est::Linear>(dense, pn::batches(train, 250));
   const auto many = pn::signal_quality(dense, p, pn::batches(held_out, 500));
   const auto few = pn::signal_quality(dense, p, pn::batches(tiny, 15));
+  const auto in_sample = pn::signal_quality(dense, pn::fit_patterns<est::Linear>(dense, pn::batches(tiny, 15)),
+                                            pn::batches(tiny, 15));
   CHECK(many.layers[0].chance_floor() == Approx(0.9).epsilon(1e-12));
   CHECK(few.layers[0].samples == 15);
   CHECK(few.layers[0].chance_floor() == 0);
   for (std::size_t f = 0; f < 3; ++f) {
     CHECK(many.layers[0].rho[f] > 0.8);
     CHECK(few.layers[0].rho[f] < 1e-6);
+    CHECK(in_sample.layers[0].rho[f] > 1 - 1e-6);
   }
 }
 

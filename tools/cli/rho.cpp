@@ -56,7 +56,8 @@ void print(const SignalQuality& q, const std::string& format) {
                  l.chance_floor());
     }
     fmt::print("chance floor: 1 - sqrt(K / n), about the rho of patterns that leave no signal in the distractor,\n"
-               "on n samples for K inputs per neuron (a regression on K inputs fits R^2 ~ K / n by chance)\n");
+               "on n samples held out from the fit for K inputs per neuron (a regression on K inputs fits\n"
+               "R^2 ~ K / n by chance); on the samples the patterns were fitted on, rho can be higher\n");
   }
 }
 
@@ -95,8 +96,9 @@ void add_rho(CLI::App& app, const GlobalOptions& global) {
     for (const LayerSignalQuality& l : quality.layers) {
       if (l.applicable && l.samples <= static_cast<double>(l.regressors)) {
         fmt::print(stderr,
-                   "patternnet: warning: node {} ({}): {} samples for {} inputs per neuron are too few: the regression "
-                   "in rho can fit y exactly, so rho is about 0 whatever the patterns; evaluate on many more\n",
+                   "patternnet: warning: node {} ({}): {} samples for {} inputs per neuron are too few: rho then says "
+                   "nothing about the patterns (about 0 on held-out data, which the regression fits exactly; up to 1 "
+                   "on the samples they were fitted on); evaluate on many more\n",
                    l.layer, l.layer_type, l.samples, l.regressors);
       }
     }

@@ -74,9 +74,11 @@ struct LayerSignalQuality {
 
   [[nodiscard]] bool subset() const noexcept { return static_cast<Index>(evaluated.size()) < neurons; }
 
-  /// 1 - sqrt(K / n): about the rho of an estimator that leaves no correlation with y at all,
-  /// since the regression of y on K inputs fits R^2 ~ K / n from n samples by chance. 0 when
-  /// n <= K: the regression can then fit y exactly, and rho is about 0 whatever the patterns.
+  /// 1 - sqrt(K / n): about the rho, on n samples held out from the fit, of an estimator that
+  /// leaves no correlation with y at all, since the regression of y on K inputs fits R^2 ~ K / n
+  /// from n samples by chance (on the samples it was fitted on, rho can be higher: S_a removes
+  /// their correlation exactly). 0 when n <= K: rho then says nothing about the patterns (the
+  /// regression fits held-out y exactly, rho ~ 0; on the fitting samples rho can be 1).
   [[nodiscard]] double chance_floor() const noexcept {
     return samples > static_cast<double>(regressors) ? 1 - std::sqrt(static_cast<double>(regressors) / samples) : 0.0;
   }
