@@ -129,7 +129,7 @@
   KEYWORD patternnet::composites::DeepTaylor::DeepTaylor(const Eigen::VectorXd&, const Eigen::VectorXd&,              \
                                                          patternnet::Seed, patternnet::Bias);
 
-/// Moments over batches(), make_patterns() with every estimator, rho(S) from moments.
+/// Moments over batches() and their merge, make_patterns() with every estimator, rho(S) from moments.
 #define PATTERNNET_PATTERN_FITTING_INSTANCE(KEYWORD, T)                                                              \
   KEYWORD patternnet::NetworkMoments patternnet::compute_moments(                                                    \
       const patternnet::Graph<T>&, const patternnet::BatchView<T>&, const patternnet::MomentOptions&);             \
@@ -145,9 +145,10 @@
 #define PATTERNNET_MAKE_PATTERNS_INSTANCE(KEYWORD, T, E)                                                   \
   KEYWORD patternnet::Patterns<T> patternnet::make_patterns(const patternnet::Graph<T>&,                    \
                                                             const patternnet::NetworkMoments*, const E&);
-#define PATTERNNET_PATTERN_FITTING_INSTANCES(KEYWORD) \
-  PATTERNNET_PATTERN_FITTING_INSTANCE(KEYWORD, float)  \
-  PATTERNNET_PATTERN_FITTING_INSTANCE(KEYWORD, double)
+#define PATTERNNET_PATTERN_FITTING_INSTANCES(KEYWORD)                                 \
+  PATTERNNET_PATTERN_FITTING_INSTANCE(KEYWORD, float)                                  \
+  PATTERNNET_PATTERN_FITTING_INSTANCE(KEYWORD, double)                                 \
+  KEYWORD void patternnet::BasicLayerMoments<double>::merge(const patternnet::LayerMoments&);
 
 /// Integrated Gradients, SmoothGrad, image degradation, training (SGD, Adam), parameter gradients.
 #define PATTERNNET_METHODS_INSTANCE(KEYWORD, T)                                                                         \

@@ -106,12 +106,7 @@ struct BasicLayerMoments {
   }
 
   /// Merges another accumulation over the same layer (e.g. from another thread).
-  void merge(const BasicLayerMoments& b) {
-    positive.merge(b.positive);
-    negative.merge(b.negative);
-    if (with_input_covariance) merge_input(b.count, b.mean_x, b.c_xx);
-    count += b.count;
-  }
+  void merge(const BasicLayerMoments& b);
 
   /// The regime's part of cov[x, y]: E_r[x y] - E_r[x] E[y] (K x F), i.e.
   /// C_r / n_r + E_r[x] (E_r[y] - E[y]); zero columns for empty regimes. This is the
@@ -214,6 +209,16 @@ private:
     mean_x += d * (nb / total);
   }
 };
+
+// Out of the class, so that patternnet::precompiled can provide it (precompiled.hpp): the
+// inline NetworkMoments::merge() would otherwise compile it in every file that includes it.
+template <class Real>
+void BasicLayerMoments<Real>::merge(const BasicLayerMoments& b) {
+  positive.merge(b.positive);
+  negative.merge(b.negative);
+  if (with_input_covariance) merge_input(b.count, b.mean_x, b.c_xx);
+  count += b.count;
+}
 
 using LayerMoments = BasicLayerMoments<double>;
 

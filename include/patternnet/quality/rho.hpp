@@ -106,8 +106,10 @@ struct NeuronMoments {
 /// rank r: the first pivot <= tolerance. Then c^T S^+ c = |z|^2 with L_r z = (Pi c)_r,
 /// Pi the pivots' permutation and L_r the leading r columns of the factor (a generalised
 /// inverse of S). Left-looking: one
-/// matrix-vector product per column; K^3 / 3 flops at full rank. S is overwritten.
-inline double pseudo_inverse_form(Eigen::MatrixXd& s, Eigen::VectorXd c, double tolerance) {
+/// matrix-vector product per column; K^3 / 3 flops at full rank. S is overwritten. (A
+/// template so that including it costs nothing.)
+template <class S>
+double pseudo_inverse_form(Eigen::MatrixBase<S>& s, Eigen::VectorXd c, double tolerance) {
   const Index n = s.rows();
   Eigen::VectorXd diag = s.diagonal();  // the Schur complement's diagonal
   double q = 0;

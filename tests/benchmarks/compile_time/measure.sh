@@ -21,6 +21,7 @@ measure header-only "$here/explain_small_cnn.cpp"
 measure precompiled -DPATTERNNET_PRECOMPILED "$here/explain_small_cnn.cpp"
 measure eigen-only "$here/eigen_only.cpp"
 g++ "$out/header-only.o" -lfmt -o "$out/header-only"
-g++ "$out/precompiled.o" "$build/libpatternnet_precompiled.a" -lfmt -o "$out/precompiled"
+# -fopenmp: the component is built with OpenMP when it is found (its libgomp calls)
+g++ "$out/precompiled.o" "$build/libpatternnet_precompiled.a" -fopenmp -lfmt -o "$out/precompiled"
 echo "header-only run: $("$out/header-only")"
 echo "precompiled run: $("$out/precompiled")"
