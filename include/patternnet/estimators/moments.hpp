@@ -212,7 +212,7 @@ private:
 
 // Out of the class, so that patternnet::precompiled can provide it (precompiled.hpp): the
 // inline NetworkMoments::merge() would otherwise compile it in every file that includes it.
-template <class Real>
+template <std::floating_point Real>
 void BasicLayerMoments<Real>::merge(const BasicLayerMoments& b) {
   positive.merge(b.positive);
   negative.merge(b.negative);
