@@ -227,6 +227,8 @@ TEST_CASE("regressors K, samples n, chance floor 1 - sqrt(K / n); from no more s
   CHECK(many.layers[0].chance_floor() == Approx(0.9).epsilon(1e-12));
   CHECK(few.layers[0].samples == 15);
   CHECK(few.layers[0].chance_floor() == 0);
+  CHECK(few.layers[0].too_few_samples());
+  CHECK_FALSE(many.layers[0].too_few_samples());
   for (std::size_t f = 0; f < 3; ++f) {
     CHECK(many.layers[0].rho[f] > 0.8);
     CHECK(few.layers[0].rho[f] < 1e-6);

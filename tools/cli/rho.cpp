@@ -94,7 +94,7 @@ void add_rho(CLI::App& app, const GlobalOptions& global) {
     print(quality, a->format);
     if (global.quiet) return;
     for (const LayerSignalQuality& l : quality.layers) {
-      if (l.applicable && l.samples <= static_cast<double>(l.regressors)) {
+      if (l.applicable && l.too_few_samples()) {
         fmt::print(stderr,
                    "patternnet: warning: node {} ({}): {} samples for {} inputs per neuron are too few: rho then says "
                    "nothing about the patterns (about 0 on held-out data, which the regression fits exactly; up to 1 "

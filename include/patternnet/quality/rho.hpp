@@ -80,8 +80,10 @@ struct LayerSignalQuality {
   /// their correlation exactly). 0 when n <= K: rho then says nothing about the patterns (the
   /// regression fits held-out y exactly, rho ~ 0; on the fitting samples rho can be 1).
   [[nodiscard]] double chance_floor() const noexcept {
-    return samples > static_cast<double>(regressors) ? 1 - std::sqrt(static_cast<double>(regressors) / samples) : 0.0;
+    return too_few_samples() ? 0.0 : 1 - std::sqrt(static_cast<double>(regressors) / samples);
   }
+  /// n <= K: too few samples for rho to say anything about the patterns (chance_floor()).
+  [[nodiscard]] bool too_few_samples() const noexcept { return samples <= static_cast<double>(regressors); }
 };
 
 /// rho(S) of every Dense and Conv2D layer for one estimator's patterns.
