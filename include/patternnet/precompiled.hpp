@@ -5,8 +5,9 @@
 // Linking the CMake target patternnet::precompiled defines PATTERNNET_PRECOMPILED; this
 // header (included by the umbrella patternnet.hpp) then declares the instantiations below
 // `extern template`, so a file that includes the umbrella does not compile them again: the
-// forward pass over every layer type, explain() and backward() with every built-in rule and
-// with any composite (all composites resolve to composites::Resolved), AnyRule of every
+// forward pass over every layer type, every built-in rule's hook for every layer type
+// (detail::run_hook: compiled once, for explain() and for the composites' erased rules alike),
+// explain() and backward() with every built-in rule and with any composite (all composites resolve to composites::Resolved), AnyRule of every
 // built-in rule (a rule mapped to all layer types), the preset composites' constructors, pattern fitting (over batches()) with every estimator, rho(S),
 // Integrated Gradients, SmoothGrad, image degradation and training. Without the macro the library stays header-only and this header
 // declares nothing. The component's sources (src/precompiled/) define the same lists.
@@ -42,6 +43,7 @@
 
 #include <memory>
 #include <span>
+#include <type_traits>
 
 // KEYWORD is `extern template` (a declaration) or `template` (the definition).
 
@@ -49,8 +51,21 @@
   KEYWORD class patternnet::Graph<float>;   \
   KEYWORD class patternnet::Graph<double>;
 
-/// explain() and backward() with rule R on Graph<T>.
+/// The layer types of the registry (layers/registry.hpp), for the hook instances below; the
+/// static_assert after the macros keeps this list equal to the registry's.
+#define PATTERNNET_FOR_EACH_LAYER_TYPE(X, ...)                                                                  \
+  X(Dense, __VA_ARGS__) X(Conv2D, __VA_ARGS__) X(ReLU, __VA_ARGS__) X(MaxPool2D, __VA_ARGS__)                  \
+  X(AvgPool2D, __VA_ARGS__) X(GlobalAvgPool2D, __VA_ARGS__) X(BatchNorm2D, __VA_ARGS__) X(Add, __VA_ARGS__)    \
+  X(Concat, __VA_ARGS__) X(Softmax, __VA_ARGS__) X(Flatten, __VA_ARGS__)
+
+/// Rule R's hook for layer type L<T> (detail::run_hook, rules/rule.hpp).
+#define PATTERNNET_HOOK_INSTANCE(L, KEYWORD, T, R)                                                          \
+  KEYWORD patternnet::detail::HookResult<T, patternnet::L<T>> patternnet::detail::run_hook(                 \
+      const R&, const patternnet::L<T>&, const patternnet::LayerContext<T>&, const patternnet::Matrix<T>&);
+
+/// explain() and backward() with rule R on Graph<T>, and R's hooks for every layer type.
 #define PATTERNNET_RULE_INSTANCE(KEYWORD, T, R)                                                                        \
+  PATTERNNET_FOR_EACH_LAYER_TYPE(PATTERNNET_HOOK_INSTANCE, KEYWORD, T, R)                                              \
   KEYWORD patternnet::Explanation<T> patternnet::explain(const patternnet::Graph<T>&, const R&,                         \
                                                          const patternnet::Batch<T>&, const patternnet::Target&,        \
                                                          const patternnet::ExplainOptions&);                            \
@@ -178,6 +193,20 @@
 #define PATTERNNET_METHODS_INSTANCES(KEYWORD) \
   PATTERNNET_METHODS_INSTANCE(KEYWORD, float)  \
   PATTERNNET_METHODS_INSTANCE(KEYWORD, double)
+
+namespace patternnet::detail {
+template <class List>
+struct after_void;
+template <class... Ls>
+struct after_void<TypeList<Ls...>> {
+  using type = TypeList<void, Ls...>;
+};
+#define PATTERNNET_LAYER_TYPE_OF(L, T) , L<T>
+static_assert(std::is_same_v<after_void<LayerTypes<float>>::type,
+                             TypeList<void PATTERNNET_FOR_EACH_LAYER_TYPE(PATTERNNET_LAYER_TYPE_OF, float)>>,
+              "PATTERNNET_FOR_EACH_LAYER_TYPE must list the layer types of layers/registry.hpp, in its order");
+#undef PATTERNNET_LAYER_TYPE_OF
+}  // namespace patternnet::detail
 
 #ifdef PATTERNNET_PRECOMPILED
 PATTERNNET_GRAPH_INSTANCES(extern template)

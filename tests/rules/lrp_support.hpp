@@ -33,10 +33,11 @@ std::vector<pn::Matrix<T>> replay(const pn::Graph<T>& net, const pn::ForwardReco
   return out;
 }
 
-/// Calls the hook of `rule` for the layer (single-input layers only).
+/// Calls the hook of `rule` for the layer (single-input layers only), as backward() does
+/// (through detail::run_hook, which patternnet::precompiled provides for the built-in rules).
 template <class R, class L, class T>
 pn::Matrix<T> hook(const R& rule, const L& layer, const pn::LayerContext<T>& ctx, const pn::Matrix<T>& r) {
-  return L::rule_hook(rule, layer, ctx, r);
+  return pn::detail::run_hook(rule, layer, ctx, r);
 }
 
 /// The seed explain() uses: y_c (or 1) at the selected logit, 0 elsewhere.

@@ -98,7 +98,7 @@ struct HookImpl<R, Only, T, TypeList<L, Rest...>, Base> : HookImpl<R, Only, T, T
   using Next::hook;
   [[nodiscard]] HookResult<T, L> hook(const L& layer, const LayerContext<T>& ctx, const Matrix<T>& r) const override {
     if constexpr (!Only::template accepts<L>) not_compiled_for(ctx.index, L::name);
-    else if constexpr (Rule<R, T>) return L::rule_hook(this->rule, layer, ctx, r);
+    else if constexpr (Rule<R, T>) return patternnet::detail::run_hook(this->rule, layer, ctx, r);
     else wrong_scalar<T>(ctx.index);
   }
 };

@@ -122,11 +122,11 @@ template <class T, class R>
             [&](const auto& layer) {
               using L = std::decay_t<decltype(layer)>;
               if constexpr (L::arity == 1) {
-                Matrix<T> back = L::rule_hook(rule, layer, ctx, out);
+                Matrix<T> back = detail::run_hook(rule, layer, ctx, out);
                 detail::require_finite_backward(net, n, back, "the backward quantity at the input");
                 detail::accumulate(pending[static_cast<std::size_t>(in[0] + 1)], std::move(back));
               } else {
-                std::vector<Matrix<T>> back = L::rule_hook(rule, layer, ctx, out);
+                std::vector<Matrix<T>> back = detail::run_hook(rule, layer, ctx, out);
                 if (back.size() != in.size()) {
                   detail::fail<ConfigError>("backward pass: the rule's hook for {} ({}) returned {} quantities for {} inputs",
                                             net.label(n), L::name, back.size(), in.size());

@@ -44,4 +44,25 @@ concept Rule = detail::has_hooks_for_all<R, T, LayerTypes<T>> &&
                  { rule.finish(x, r) } -> std::same_as<Matrix<T>>;
                };
 
+namespace detail {
+
+/// Rule R's hook for a node of layer type L (L::rule_hook): the one call through which
+/// backward() and the erased rules of composites (composites/any_rule.hpp) reach a rule.
+/// Declared here and defined below, not inline, so that patternnet::precompiled can provide
+/// it for the built-in rules (precompiled.hpp): each (rule, layer type, scalar) hook is then
+/// compiled once in the library, not again by explain(), by every erased rule and by every
+/// preset composite that maps the rule.
+template <class R, class L>
+[[nodiscard]] HookResult<typename L::Scalar, L> run_hook(const R& rule, const L& layer,
+                                                       const LayerContext<typename L::Scalar>& ctx,
+                                                       const Matrix<typename L::Scalar>& r);
+
+template <class R, class L>
+HookResult<typename L::Scalar, L> run_hook(const R& rule, const L& layer, const LayerContext<typename L::Scalar>& ctx,
+                                           const Matrix<typename L::Scalar>& r) {
+  return L::rule_hook(rule, layer, ctx, r);
+}
+
+}  // namespace detail
+
 }  // namespace patternnet
