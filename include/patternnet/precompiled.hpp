@@ -8,7 +8,7 @@
 // forward pass over every layer type, every built-in rule's hook for every layer type
 // (detail::run_hook: compiled once, for explain() and for the composites' erased rules alike),
 // explain() and backward() with every built-in rule and with any composite (all composites resolve to composites::Resolved), AnyRule of every
-// built-in rule (a rule mapped to all layer types), the preset composites' constructors, pattern fitting (over batches()) with every estimator, rho(S),
+// built-in rule (a rule mapped to all layer types), the preset composites (resolve(), composite()), pattern fitting (over batches()) with every estimator, rho(S),
 // Integrated Gradients, SmoothGrad, image degradation and training. Without the macro the library stays header-only and this header
 // declares nothing. The component's sources (src/precompiled/) define the same lists.
 
@@ -130,19 +130,19 @@
   KEYWORD patternnet::composites::Resolved patternnet::composites::Composite::resolve(                                 \
       const patternnet::Graph<double>&) const;                                                                         \
   PATTERNNET_RULE_INSTANCES(KEYWORD, patternnet::composites::Resolved)                                                 \
-  KEYWORD patternnet::composites::EpsilonPlus::EpsilonPlus(double, patternnet::Seed, patternnet::Bias);               \
-  KEYWORD patternnet::composites::EpsilonPlusFlat::EpsilonPlusFlat(double, patternnet::Seed, patternnet::Bias);       \
-  KEYWORD patternnet::composites::EpsilonAlpha2Beta1::EpsilonAlpha2Beta1(double, patternnet::Seed, patternnet::Bias); \
-  KEYWORD patternnet::composites::EpsilonAlpha2Beta1Flat::EpsilonAlpha2Beta1Flat(double, patternnet::Seed,            \
-                                                                                 patternnet::Bias);                    \
-  KEYWORD patternnet::composites::EpsilonGammaBox::EpsilonGammaBox(double, double, double, double, patternnet::Seed,  \
-                                                                   patternnet::Bias);                                  \
-  KEYWORD patternnet::composites::EpsilonGammaBox::EpsilonGammaBox(const Eigen::VectorXd&, const Eigen::VectorXd&,    \
-                                                                   double, double, patternnet::Seed,                   \
-                                                                   patternnet::Bias);                                  \
-  KEYWORD patternnet::composites::DeepTaylor::DeepTaylor(double, double, patternnet::Seed, patternnet::Bias);         \
-  KEYWORD patternnet::composites::DeepTaylor::DeepTaylor(const Eigen::VectorXd&, const Eigen::VectorXd&,              \
-                                                         patternnet::Seed, patternnet::Bias);
+  PATTERNNET_PRESET_INSTANCES(KEYWORD, patternnet::composites::EpsilonPlus)                                           \
+  PATTERNNET_PRESET_INSTANCES(KEYWORD, patternnet::composites::EpsilonPlusFlat)                                       \
+  PATTERNNET_PRESET_INSTANCES(KEYWORD, patternnet::composites::EpsilonAlpha2Beta1)                                    \
+  PATTERNNET_PRESET_INSTANCES(KEYWORD, patternnet::composites::EpsilonAlpha2Beta1Flat)                                \
+  PATTERNNET_PRESET_INSTANCES(KEYWORD, patternnet::composites::EpsilonGammaBox)                                       \
+  PATTERNNET_PRESET_INSTANCES(KEYWORD, patternnet::composites::DeepTaylor)
+/// A preset's resolve() for float and double networks, and its composite().
+#define PATTERNNET_PRESET_INSTANCES(KEYWORD, P)                                                                       \
+  KEYWORD patternnet::composites::Resolved patternnet::composites::detail::Preset<P>::resolve(                         \
+      const patternnet::Graph<float>&) const;                                                                          \
+  KEYWORD patternnet::composites::Resolved patternnet::composites::detail::Preset<P>::resolve(                         \
+      const patternnet::Graph<double>&) const;                                                                         \
+  KEYWORD patternnet::composites::Composite patternnet::composites::detail::Preset<P>::composite() const;
 
 /// Moments over batches() and their merge, make_patterns() with every estimator, rho(S) from moments.
 #define PATTERNNET_PATTERN_FITTING_INSTANCE(KEYWORD, T)                                                              \

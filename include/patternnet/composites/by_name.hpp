@@ -27,7 +27,8 @@ struct PresetOptions {
 inline constexpr std::array<std::string_view, 6> preset_names{
     "EpsilonPlus", "EpsilonPlusFlat", "EpsilonAlpha2Beta1", "EpsilonAlpha2Beta1Flat", "EpsilonGammaBox", "DeepTaylor"};
 
-/// The preset composite called `name`, for choosing one at run time (a command line, a
+/// The preset composite called `name` (its composite(): rules for float and double
+/// networks), for choosing one at run time (a command line, a
 /// configuration file). Accepts the names above, Zennit's registered names
 /// ("epsilon_plus_flat", "epsilon_gamma_box", ...) and the same in kebab case
 /// ("epsilon-plus-flat"): case, '_' and '-' are ignored. Throws ConfigError listing the
@@ -41,12 +42,12 @@ inline constexpr std::array<std::string_view, 6> preset_names{
     return k;
   };
   const std::string k = key(name);
-  if (k == key("EpsilonPlus")) return EpsilonPlus{o.epsilon, o.seed, o.bias};
-  if (k == key("EpsilonPlusFlat")) return EpsilonPlusFlat{o.epsilon, o.seed, o.bias};
-  if (k == key("EpsilonAlpha2Beta1")) return EpsilonAlpha2Beta1{o.epsilon, o.seed, o.bias};
-  if (k == key("EpsilonAlpha2Beta1Flat")) return EpsilonAlpha2Beta1Flat{o.epsilon, o.seed, o.bias};
-  if (k == key("EpsilonGammaBox")) return EpsilonGammaBox{o.low, o.high, o.epsilon, o.gamma, o.seed, o.bias};
-  if (k == key("DeepTaylor")) return DeepTaylor{o.low, o.high, o.seed, o.bias};
+  if (k == key("EpsilonPlus")) return EpsilonPlus{o.epsilon, o.seed, o.bias}.composite();
+  if (k == key("EpsilonPlusFlat")) return EpsilonPlusFlat{o.epsilon, o.seed, o.bias}.composite();
+  if (k == key("EpsilonAlpha2Beta1")) return EpsilonAlpha2Beta1{o.epsilon, o.seed, o.bias}.composite();
+  if (k == key("EpsilonAlpha2Beta1Flat")) return EpsilonAlpha2Beta1Flat{o.epsilon, o.seed, o.bias}.composite();
+  if (k == key("EpsilonGammaBox")) return EpsilonGammaBox{o.low, o.high, o.epsilon, o.gamma, o.seed, o.bias}.composite();
+  if (k == key("DeepTaylor")) return DeepTaylor{o.low, o.high, o.seed, o.bias}.composite();
   patternnet::detail::fail<ConfigError>("composites::preset(): no preset is called '{}'; the presets are {}", name,
                                         fmt::join(preset_names, ", "));
 }

@@ -1,6 +1,11 @@
 #pragma once
 // Zennit's preset composites (zennit.composites), and Deep Taylor.
 //
+// A preset holds its rules (validated when it is constructed) and builds its composite when
+// it is used: explain(net, preset, x) and preset.resolve(net) compile its rules for the
+// network's scalar type only; preset.composite() (what preset() by name returns) is the
+// same composite for float and double networks.
+//
 // Common to all (Zennit's LAYER_MAP_BASE): ReLU -> Pass; average pooling and Add -> Norm
 // (relevance split by contribution); max-pool, Concat and softmax -> gradient (winner
 // takes all, a split, the softmax Jacobian); BatchNorm2D left in the network (not folded
@@ -12,7 +17,6 @@
 
 #include <Eigen/Core>
 
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -20,80 +24,170 @@ namespace patternnet::composites {
 
 namespace detail {
 
-/// R, as a type that depends on Defer: the presets' constructors are templates on an empty
-/// pack Defer and build their rules as deferred<R, Defer...>, so that a rule's hooks (for
-/// every layer type and both scalars, composites/any_rule.hpp) are compiled only where a
-/// preset is constructed, not in every file that includes this header.
-template <class R, class... Defer>
-using deferred = std::conditional_t<sizeof...(Defer) == 0, R, R>;
+/// Which scalar types a preset's rules are compiled for: both (Preset::composite()) or one
+/// (Preset::resolve()); combined with the layer types of each mapping.
+struct AnyScalar {
+  template <class L>
+  static constexpr bool accepts = true;
+};
+template <class A, class B>
+struct Both {
+  template <class L>
+  static constexpr bool accepts = A::template accepts<L> && B::template accepts<L>;
+};
 
-/// Tags the presets' private constructors that take the first layer's ZBox.
-struct Box {};
+/// Mapping::type<L>(rule) and Mapping::category<C>(rule), compiled for the scalars S accepts.
+template <template <class> class L, class S, class R>
+[[nodiscard]] Mapping of_type(R rule) {
+  return {Match::type<L>(), AnyRule(std::move(rule), CompiledFor<Both<S, OfType<L>>>{})};
+}
+template <Category C, class S, class R>
+[[nodiscard]] Mapping of_category(R rule) {
+  return {Match::category(C), AnyRule(std::move(rule), CompiledFor<Both<S, InCategory<C>>>{})};
+}
 
 /// Zennit's LAYER_MAP_BASE, followed by `rest`: activations -> Pass, pooling and merge
 /// layers -> Norm (average pooling and Add split relevance by contribution; max-pool and
 /// Concat route it as the gradient does).
-template <class... Defer>
+template <class S>
 [[nodiscard]] std::vector<Mapping> with_base(std::vector<Mapping> rest) {
-  std::vector<Mapping> map{Mapping::category<Category::activation>(deferred<rules::Pass, Defer...>{}),
-                           Mapping::category<Category::pooling>(deferred<rules::Norm, Defer...>{}),
-                           Mapping::category<Category::merge>(deferred<rules::Norm, Defer...>{})};
+  std::vector<Mapping> map{of_category<Category::activation, S>(rules::Pass{}),
+                           of_category<Category::pooling, S>(rules::Norm{}),
+                           of_category<Category::merge, S>(rules::Norm{})};
   for (Mapping& m : rest) map.push_back(std::move(m));
   return map;
 }
 
-/// The base map, Conv2D -> `conv`, Dense -> Epsilon(epsilon).
-template <class Conv>
-[[nodiscard]] std::vector<Mapping> conv_dense_map(Conv conv, double epsilon, Seed seed, Bias bias) {
-  return with_base<Conv>({Mapping::type<Conv2D>(std::move(conv)),
-                          Mapping::type<Dense>(deferred<rules::Epsilon, Conv>{epsilon, seed, bias})});
+/// What the presets share: the seed, and the composite built from the derived preset's
+/// maps (P::maps<S>(): its layer map and first map, rules compiled for the scalars S accepts).
+/// The members are defined out of the class, so that patternnet::precompiled can provide
+/// them (precompiled.hpp): a member function defined in its class is inline, and an inline
+/// function is compiled wherever it is used even if an explicit instantiation exists.
+template <class P>
+class Preset {
+public:
+  [[nodiscard]] Seed seed() const noexcept { return seed_; }
+  /// The rule of every node of `net`, compiled for T networks only.
+  template <class T>
+  [[nodiscard]] Resolved resolve(const Graph<T>& net) const;
+  /// The preset as a Composite for float and double networks (its rules compiled for both).
+  [[nodiscard]] Composite composite() const;
+
+protected:
+  explicit Preset(Seed seed) noexcept : seed_(seed) {}
+
+private:
+  Seed seed_;
+};
+
+template <class P>
+template <class T>
+Resolved Preset<P>::resolve(const Graph<T>& net) const {
+  auto [layer_map, first_map] = static_cast<const P&>(*this).template maps<OfScalar<T>>();
+  return Composite(std::move(layer_map), std::move(first_map), seed_).resolve(net);
 }
+
+template <class P>
+Composite Preset<P>::composite() const {
+  auto [layer_map, first_map] = static_cast<const P&>(*this).template maps<AnyScalar>();
+  return Composite(std::move(layer_map), std::move(first_map), seed_);
+}
+
+/// A preset's layer map and first map.
+using Maps = std::pair<std::vector<Mapping>, std::vector<Mapping>>;
 
 }  // namespace detail
 
 /// Conv2D -> ZPlus, Dense -> Epsilon(epsilon). Default epsilon 1e-6 (Zennit's).
-class EpsilonPlus : public Composite {
+class EpsilonPlus : public detail::Preset<EpsilonPlus> {
 public:
-  template <class... Defer>
-  explicit EpsilonPlus(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true});
+  explicit EpsilonPlus(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
+      : Preset(seed), conv_(seed, bias), dense_(epsilon, seed, bias) {}
+
+  template <class S>
+  [[nodiscard]] detail::Maps maps() const {
+    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}), {}};
+  }
+
+private:
+  rules::ZPlus conv_;
+  rules::Epsilon dense_;
 };
 
 /// The lowest linear layer (Dense or Conv2D) -> Flat; other Conv2D -> ZPlus, Dense -> Epsilon.
-class EpsilonPlusFlat : public Composite {
+class EpsilonPlusFlat : public detail::Preset<EpsilonPlusFlat> {
 public:
-  template <class... Defer>
-  explicit EpsilonPlusFlat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true});
+  explicit EpsilonPlusFlat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
+      : Preset(seed), conv_(seed, bias), dense_(epsilon, seed, bias), first_(seed, bias) {}
+
+  template <class S>
+  [[nodiscard]] detail::Maps maps() const {
+    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}),
+            {detail::of_category<Category::linear, S>(first_)}};
+  }
+
+private:
+  rules::ZPlus conv_;
+  rules::Epsilon dense_;
+  rules::Flat first_;
 };
 
 /// Conv2D -> AlphaBeta(2, 1), Dense -> Epsilon(epsilon).
-class EpsilonAlpha2Beta1 : public Composite {
+class EpsilonAlpha2Beta1 : public detail::Preset<EpsilonAlpha2Beta1> {
 public:
-  template <class... Defer>
-  explicit EpsilonAlpha2Beta1(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true});
+  explicit EpsilonAlpha2Beta1(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
+      : Preset(seed), conv_(2, 1, seed, bias), dense_(epsilon, seed, bias) {}
+
+  template <class S>
+  [[nodiscard]] detail::Maps maps() const {
+    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}), {}};
+  }
+
+private:
+  rules::AlphaBeta conv_;
+  rules::Epsilon dense_;
 };
 
 /// The lowest linear layer -> Flat; other Conv2D -> AlphaBeta(2, 1), Dense -> Epsilon.
-class EpsilonAlpha2Beta1Flat : public Composite {
+class EpsilonAlpha2Beta1Flat : public detail::Preset<EpsilonAlpha2Beta1Flat> {
 public:
-  template <class... Defer>
-  explicit EpsilonAlpha2Beta1Flat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true});
+  explicit EpsilonAlpha2Beta1Flat(double epsilon = 1e-6, Seed seed = Seed::logit, Bias bias = Bias{true})
+      : Preset(seed), conv_(2, 1, seed, bias), dense_(epsilon, seed, bias), first_(seed, bias) {}
+
+  template <class S>
+  [[nodiscard]] detail::Maps maps() const {
+    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}),
+            {detail::of_category<Category::linear, S>(first_)}};
+  }
+
+private:
+  rules::AlphaBeta conv_;
+  rules::Epsilon dense_;
+  rules::Flat first_;
 };
 
 /// The lowest Conv2D -> ZBox(low, high); other Conv2D -> Gamma(gamma), Dense -> Epsilon.
 /// Defaults epsilon 1e-6, gamma 0.25 (Zennit's). Bounds: scalars, or one value per input
 /// feature of the first Conv2D (see rules::ZBox).
-class EpsilonGammaBox : public Composite {
+class EpsilonGammaBox : public detail::Preset<EpsilonGammaBox> {
 public:
-  template <class... Defer>
   explicit EpsilonGammaBox(double low, double high, double epsilon = 1e-6, double gamma = 0.25,
-                           Seed seed = Seed::logit, Bias bias = Bias{true});
-  template <class... Defer>
+                           Seed seed = Seed::logit, Bias bias = Bias{true})
+      : Preset(seed), conv_(gamma, seed, bias), dense_(epsilon, seed, bias), first_(low, high, seed, bias) {}
   explicit EpsilonGammaBox(const Eigen::VectorXd& low, const Eigen::VectorXd& high, double epsilon = 1e-6,
-                           double gamma = 0.25, Seed seed = Seed::logit, Bias bias = Bias{true});
+                           double gamma = 0.25, Seed seed = Seed::logit, Bias bias = Bias{true})
+      : Preset(seed), conv_(gamma, seed, bias), dense_(epsilon, seed, bias), first_(low, high, seed, bias) {}
+
+  template <class S>
+  [[nodiscard]] detail::Maps maps() const {
+    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}),
+            {detail::of_type<Conv2D, S>(first_)}};
+  }
 
 private:
-  template <class ZBox>
-  EpsilonGammaBox(detail::Box /*tag*/, ZBox box, double epsilon, double gamma, Seed seed, Bias bias);
+  rules::Gamma conv_;
+  rules::Epsilon dense_;
+  rules::ZBox first_;
 };
 
 /// Deep Taylor decomposition for ReLU networks with inputs in the box [low, high]
@@ -101,65 +195,23 @@ private:
 /// every other linear layer -> ZPlus, ReLU -> Pass. The output layer (not followed by a
 /// ReLU) also gets ZPlus: Deep Taylor treats the explained output as a positive ReLU
 /// neuron (iNNvestigate makes it one by appending a ReLU), so explain a positive y_c.
-class DeepTaylor : public Composite {
+class DeepTaylor : public detail::Preset<DeepTaylor> {
 public:
-  template <class... Defer>
-  explicit DeepTaylor(double low, double high, Seed seed = Seed::logit, Bias bias = Bias{true});
-  template <class... Defer>
+  explicit DeepTaylor(double low, double high, Seed seed = Seed::logit, Bias bias = Bias{true})
+      : Preset(seed), linear_(seed, bias), first_(low, high, seed, bias) {}
   explicit DeepTaylor(const Eigen::VectorXd& low, const Eigen::VectorXd& high, Seed seed = Seed::logit,
-                      Bias bias = Bias{true});
+                      Bias bias = Bias{true})
+      : Preset(seed), linear_(seed, bias), first_(low, high, seed, bias) {}
+
+  template <class S>
+  [[nodiscard]] detail::Maps maps() const {
+    return {detail::with_base<S>({detail::of_category<Category::linear, S>(linear_)}),
+            {detail::of_category<Category::linear, S>(first_)}};
+  }
 
 private:
-  template <class ZBox>
-  DeepTaylor(detail::Box /*tag*/, ZBox box, Seed seed, Bias bias);
+  rules::ZPlus linear_;
+  rules::ZBox first_;
 };
-
-// The constructors, defined out of the classes so that patternnet::precompiled can provide
-// them (precompiled.hpp): a constructor defined in its class is inline, and an inline
-// function is compiled wherever it is used even if an explicit instantiation exists.
-
-template <class... Defer>
-EpsilonPlus::EpsilonPlus(double epsilon, Seed seed, Bias bias)
-    : Composite(detail::conv_dense_map(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias), {}, seed) {}
-
-template <class... Defer>
-EpsilonPlusFlat::EpsilonPlusFlat(double epsilon, Seed seed, Bias bias)
-    : Composite(detail::conv_dense_map(detail::deferred<rules::ZPlus, Defer...>{seed, bias}, epsilon, seed, bias),
-                {Mapping::category<Category::linear>(detail::deferred<rules::Flat, Defer...>{seed, bias})}, seed) {}
-
-template <class... Defer>
-EpsilonAlpha2Beta1::EpsilonAlpha2Beta1(double epsilon, Seed seed, Bias bias)
-    : Composite(detail::conv_dense_map(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias),
-                {}, seed) {}
-
-template <class... Defer>
-EpsilonAlpha2Beta1Flat::EpsilonAlpha2Beta1Flat(double epsilon, Seed seed, Bias bias)
-    : Composite(detail::conv_dense_map(detail::deferred<rules::AlphaBeta, Defer...>{2, 1, seed, bias}, epsilon, seed, bias),
-                {Mapping::category<Category::linear>(detail::deferred<rules::Flat, Defer...>{seed, bias})}, seed) {}
-
-template <class... Defer>
-EpsilonGammaBox::EpsilonGammaBox(double low, double high, double epsilon, double gamma, Seed seed, Bias bias)
-    : EpsilonGammaBox(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, epsilon, gamma, seed,
-                      bias) {}
-template <class... Defer>
-EpsilonGammaBox::EpsilonGammaBox(const Eigen::VectorXd& low, const Eigen::VectorXd& high, double epsilon, double gamma,
-                                 Seed seed, Bias bias)
-    : EpsilonGammaBox(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, epsilon, gamma, seed,
-                      bias) {}
-template <class ZBox>
-EpsilonGammaBox::EpsilonGammaBox(detail::Box /*tag*/, ZBox box, double epsilon, double gamma, Seed seed, Bias bias)
-    : Composite(detail::conv_dense_map(detail::deferred<rules::Gamma, ZBox>{gamma, seed, bias}, epsilon, seed, bias),
-                {Mapping::type<Conv2D>(std::move(box))}, seed) {}
-
-template <class... Defer>
-DeepTaylor::DeepTaylor(double low, double high, Seed seed, Bias bias)
-    : DeepTaylor(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, seed, bias) {}
-template <class... Defer>
-DeepTaylor::DeepTaylor(const Eigen::VectorXd& low, const Eigen::VectorXd& high, Seed seed, Bias bias)
-    : DeepTaylor(detail::Box{}, detail::deferred<rules::ZBox, Defer...>{low, high, seed, bias}, seed, bias) {}
-template <class ZBox>
-DeepTaylor::DeepTaylor(detail::Box /*tag*/, ZBox box, Seed seed, Bias bias)
-    : Composite(detail::with_base<ZBox>({Mapping::category<Category::linear>(detail::deferred<rules::ZPlus, ZBox>{seed, bias})}),
-                {Mapping::category<Category::linear>(std::move(box))}, seed) {}
 
 }  // namespace patternnet::composites
