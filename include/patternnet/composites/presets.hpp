@@ -58,6 +58,12 @@ template <class S>
   return map;
 }
 
+/// The base map, Conv2D -> conv, Dense -> dense.
+template <class S, class Conv>
+[[nodiscard]] std::vector<Mapping> conv_dense_map(const Conv& conv, const rules::Epsilon& dense) {
+  return with_base<S>({of_type<Conv2D, S>(conv), of_type<Dense, S>(dense)});
+}
+
 /// What the presets share: the seed, and the composite built from the derived preset's
 /// maps (P::maps<S>(): its layer map and first map, rules compiled for the scalars S accepts).
 /// The members are defined out of the class, so that patternnet::precompiled can provide
@@ -106,7 +112,7 @@ public:
 
   template <class S>
   [[nodiscard]] detail::Maps maps() const {
-    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}), {}};
+    return {detail::conv_dense_map<S>(conv_, dense_), {}};
   }
 
 private:
@@ -122,7 +128,7 @@ public:
 
   template <class S>
   [[nodiscard]] detail::Maps maps() const {
-    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}),
+    return {detail::conv_dense_map<S>(conv_, dense_),
             {detail::of_category<Category::linear, S>(first_)}};
   }
 
@@ -140,7 +146,7 @@ public:
 
   template <class S>
   [[nodiscard]] detail::Maps maps() const {
-    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}), {}};
+    return {detail::conv_dense_map<S>(conv_, dense_), {}};
   }
 
 private:
@@ -156,7 +162,7 @@ public:
 
   template <class S>
   [[nodiscard]] detail::Maps maps() const {
-    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}),
+    return {detail::conv_dense_map<S>(conv_, dense_),
             {detail::of_category<Category::linear, S>(first_)}};
   }
 
@@ -180,7 +186,7 @@ public:
 
   template <class S>
   [[nodiscard]] detail::Maps maps() const {
-    return {detail::with_base<S>({detail::of_type<Conv2D, S>(conv_), detail::of_type<Dense, S>(dense_)}),
+    return {detail::conv_dense_map<S>(conv_, dense_),
             {detail::of_type<Conv2D, S>(first_)}};
   }
 
