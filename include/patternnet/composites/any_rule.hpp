@@ -67,6 +67,12 @@ struct OfScalar {
   template <class L>
   static constexpr bool accepts = std::is_same_v<typename L::Scalar, T>;
 };
+/// The layer types both A and B accept (e.g. one layer type of one scalar type).
+template <class A, class B>
+struct Both {
+  template <class L>
+  static constexpr bool accepts = A::template accepts<L> && B::template accepts<L>;
+};
 /// Tags AnyRule's constructor that compiles a rule only for the layer types `Only` accepts.
 template <class Only>
 struct CompiledFor {};

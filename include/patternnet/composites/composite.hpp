@@ -79,14 +79,34 @@ struct Mapping {
   AnyRule rule;
 
   template <template <class> class L, class R>
-  [[nodiscard]] static Mapping type(R rule) {
-    return {Match::type<L>(), AnyRule(std::move(rule), detail::CompiledFor<detail::OfType<L>>{})};
-  }
+  [[nodiscard]] static Mapping type(R rule);
   template <Category C, class R>
-  [[nodiscard]] static Mapping category(R rule) {
-    return {Match::category(C), AnyRule(std::move(rule), detail::CompiledFor<detail::InCategory<C>>{})};
-  }
+  [[nodiscard]] static Mapping category(R rule);
 };
+
+namespace detail {
+
+/// Mapping::type<L>(rule) and Mapping::category<C>(rule), the rule compiled only for the
+/// layer types that Scalars accepts as well (AllLayers: float and double; OfScalar<T>: one).
+template <template <class> class L, class Scalars, class R>
+[[nodiscard]] Mapping of_type(R rule) {
+  return {Match::type<L>(), AnyRule(std::move(rule), CompiledFor<Both<Scalars, OfType<L>>>{})};
+}
+template <Category C, class Scalars, class R>
+[[nodiscard]] Mapping of_category(R rule) {
+  return {Match::category(C), AnyRule(std::move(rule), CompiledFor<Both<Scalars, InCategory<C>>>{})};
+}
+
+}  // namespace detail
+
+template <template <class> class L, class R>
+Mapping Mapping::type(R rule) {
+  return detail::of_type<L, detail::AllLayers>(std::move(rule));
+}
+template <Category C, class R>
+Mapping Mapping::category(R rule) {
+  return detail::of_category<C, detail::AllLayers>(std::move(rule));
+}
 
 /// A composite resolved on one network: the rule of every node, and the seed. A Rule for
 /// networks of any scalar type; use it only with the network it was resolved on (same node

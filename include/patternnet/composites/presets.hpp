@@ -24,28 +24,6 @@ namespace patternnet::composites {
 
 namespace detail {
 
-/// Which scalar types a preset's rules are compiled for: both (Preset::composite()) or one
-/// (Preset::resolve()); combined with the layer types of each mapping.
-struct AnyScalar {
-  template <class L>
-  static constexpr bool accepts = true;
-};
-template <class A, class B>
-struct Both {
-  template <class L>
-  static constexpr bool accepts = A::template accepts<L> && B::template accepts<L>;
-};
-
-/// Mapping::type<L>(rule) and Mapping::category<C>(rule), compiled for the scalars S accepts.
-template <template <class> class L, class S, class R>
-[[nodiscard]] Mapping of_type(R rule) {
-  return {Match::type<L>(), AnyRule(std::move(rule), CompiledFor<Both<S, OfType<L>>>{})};
-}
-template <Category C, class S, class R>
-[[nodiscard]] Mapping of_category(R rule) {
-  return {Match::category(C), AnyRule(std::move(rule), CompiledFor<Both<S, InCategory<C>>>{})};
-}
-
 /// Zennit's LAYER_MAP_BASE, followed by `rest`: activations -> Pass, pooling and merge
 /// layers -> Norm (average pooling and Add split relevance by contribution; max-pool and
 /// Concat route it as the gradient does).
@@ -64,8 +42,12 @@ template <class S, class Conv>
   return with_base<S>({of_type<Conv2D, S>(conv), of_type<Dense, S>(dense)});
 }
 
+/// A preset's layer map and first map.
+using Maps = std::pair<std::vector<Mapping>, std::vector<Mapping>>;
+
 /// What the presets share: the seed, and the composite built from the derived preset's
-/// maps (P::maps<S>(): its layer map and first map, rules compiled for the scalars S accepts).
+/// maps (P::maps<S>(): its layer map and first map, rules compiled for the scalars S accepts:
+/// OfScalar<T> for resolve() on a T network, AllLayers for composite()).
 /// The members are defined out of the class, so that patternnet::precompiled can provide
 /// them (precompiled.hpp): a member function defined in its class is inline, and an inline
 /// function is compiled wherever it is used even if an explicit instantiation exists.
@@ -95,12 +77,9 @@ Resolved Preset<P>::resolve(const Graph<T>& net) const {
 
 template <class P>
 Composite Preset<P>::composite() const {
-  auto [layer_map, first_map] = static_cast<const P&>(*this).template maps<AnyScalar>();
+  auto [layer_map, first_map] = static_cast<const P&>(*this).template maps<AllLayers>();
   return Composite(std::move(layer_map), std::move(first_map), seed_);
 }
-
-/// A preset's layer map and first map.
-using Maps = std::pair<std::vector<Mapping>, std::vector<Mapping>>;
 
 }  // namespace detail
 
